@@ -1,0 +1,3 @@
+"""Op specs for array ops (tfcore/ops/array_ops.py)."""
+
+SPECS = []

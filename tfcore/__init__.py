@@ -1,0 +1,53 @@
+"""tfcore: a TensorFlow-1-style dataflow-graph engine written to be read.
+
+`import tfcore as tf` runs classic TF1 graph-mode code: build a graph of ops, then run parts of it
+in a Session. The layers, from the bottom up:
+
+    framework/  Graph, Operation, Tensor, dtypes, shapes, the op registry, errors
+    ops/        the ops, one file per family; each op is one block (wrapper, shape, kernel, gradient)
+    client/     Session: compiles a plan per run signature and executes it
+    train/      optimizers, schedules, moving averages, Saver and checkpoints
+    summary/    summaries and TensorBoard event files
+"""
+
+# ruff: noqa: F401, F403, I001 - this module re-exports the public API, in dependency order
+
+from tfcore.framework import dtypes as _dtypes_module
+from tfcore.framework import errors
+from tfcore.framework.dtypes import (DType, as_dtype, bool, double, float16, float32, float64, half, int8,
+                                     int16, int32, int64, string, uint8)
+from tfcore.framework.graph import (Graph, GraphKeys, Operation, Tensor, convert_to_tensor,
+                                    get_default_graph, get_default_session, is_tensor,
+                                    register_tensor_conversion_function, reset_default_graph)
+from tfcore.framework.registry import NotDifferentiable, RegisterGradient, no_gradient
+from tfcore.framework.tensor_shape import Dimension, TensorShape
+
+from tfcore.ops.constant_op import *
+from tfcore.ops.array_ops import *
+from tfcore.ops.math_ops import *
+from tfcore.ops.variables import *
+from tfcore.ops.control_flow_ops import *
+from tfcore.ops.gradients_impl import *
+from tfcore.ops.scopes import *
+
+from tfcore.client.session import (ConfigProto, GPUOptions, InteractiveSession, RunMetadata, RunOptions,
+                                   Session)
+
+dtypes = _dtypes_module
+AUTO_REUSE = "AUTO_REUSE"
+__version__ = "0.1.0"
+
+
+def disable_v2_behavior():
+    """Accepted for compatibility: tfcore is always TF1 graph mode."""
+
+
+def disable_eager_execution():
+    """Accepted for compatibility: tfcore never runs eagerly."""
+
+
+def executing_eagerly():
+    return False
+
+
+compat_v1 = None  # set below: `tf.compat.v1` is tfcore itself

@@ -1,0 +1,1 @@
+"""Running graphs: Session, InteractiveSession, the execution plan and fetch mapping."""

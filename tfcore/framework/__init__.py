@@ -1,0 +1,1 @@
+"""The graph layer: Graph, Operation, Tensor, dtypes, shapes, the op registry and errors."""

@@ -1,0 +1,126 @@
+"""The op registry: one entry per op type, holding its shape function, its kernel and its gradient.
+
+An op block in `tfcore/ops/<family>.py` registers all three side by side:
+
+    register_op("Square", shape=same_shape, kernel=lambda xp, x: x * x)
+
+    @register_gradient("Square")
+    def _SquareGrad(op, grad):
+        "d(x^2)/dx = 2x."
+        return grad * 2.0 * op.inputs[0]
+
+Registering a type twice is an error that points at the first registration, so two files cannot
+silently fight over one op.
+"""
+
+import inspect
+import os
+
+
+class OpDef:
+    """What the engine knows about one op type.
+
+    shape:  ``shape(inputs, **attrs) -> [(TensorShape, DType), ...]``, one pair per output; it sees
+            the input Tensors (static shapes and dtypes) and raises ValueError on bad input.
+    kernel: ``kernel(xp, *arrays, **attrs)`` returning one array or a tuple of them; ``xp`` is the
+            array module (numpy or cupy). A stateful kernel gets the run context instead of ``xp``
+            (``ctx.xp`` is the array module; ``ctx.variables`` the session's variable values).
+    ref_inputs: input positions that receive a variable *reference* (a `VariableRef`), not a value.
+    """
+
+    def __init__(self, type, shape, kernel, stateful=False, ref_inputs=(), where=""):
+        self.type = type
+        self.shape = shape
+        self.kernel = kernel
+        self.stateful = stateful
+        self.ref_inputs = tuple(ref_inputs)
+        self.where = where
+
+    def __repr__(self):
+        return f"OpDef({self.type!r}, registered at {self.where})"
+
+
+_OPS = {}
+_GRADIENTS = {}  # type -> (function or None for "not differentiable", where)
+
+
+def _caller(depth=2):
+    frame = inspect.stack()[depth]
+    return f"{os.path.relpath(frame.filename)}:{frame.lineno}"
+
+
+def register_op(type, shape, kernel, stateful=False, ref_inputs=()):
+    """Register op `type` with its shape function and kernel; a second registration is an error."""
+    if type in _OPS:
+        raise KeyError(f"Registering two ops with name '{type}'! "
+                       f"(Previous registration was in {_OPS[type].where})")
+    op_def = OpDef(type, shape, kernel, stateful=stateful, ref_inputs=ref_inputs, where=_caller())
+    _OPS[type] = op_def
+    return op_def
+
+
+def get_op_def(type):
+    """The OpDef registered for `type`; KeyError naming the type when there is none."""
+    try:
+        return _OPS[type]
+    except KeyError:
+        raise KeyError(f"No op registered for type '{type}'.") from None
+
+
+def registered_ops():
+    """All registered op types, sorted."""
+    return sorted(_OPS)
+
+
+class RegisterGradient:
+    """Decorator: ``@RegisterGradient("MatMul")`` registers ``fn(op, *grads) -> input grads``."""
+
+    def __init__(self, op_type):
+        if not isinstance(op_type, str):
+            raise TypeError("op_type must be a string")
+        self._op_type = op_type
+
+    def __call__(self, fn):
+        if self._op_type in _GRADIENTS:
+            raise KeyError(f"Registering two gradient with name '{self._op_type}'! "
+                           f"(Previous registration was in {_GRADIENTS[self._op_type][1]})")
+        _GRADIENTS[self._op_type] = (fn, _caller())
+        return fn
+
+
+register_gradient = RegisterGradient
+
+
+def NotDifferentiable(op_type):  # noqa: N802 - TF's name
+    """Declare that `op_type` has no gradient (its inputs receive None)."""
+    if op_type in _GRADIENTS:
+        raise KeyError(f"Registering two gradient with name '{op_type}'! "
+                       f"(Previous registration was in {_GRADIENTS[op_type][1]})")
+    _GRADIENTS[op_type] = (None, _caller())
+
+
+no_gradient = NotDifferentiable
+
+
+def get_gradient_function(op):
+    """The gradient function for `op`, None if declared not differentiable, LookupError if missing."""
+    if op.type not in _GRADIENTS:
+        raise LookupError(f"No gradient defined for operation '{op.name}' (op type: {op.type})")
+    return _GRADIENTS[op.type][0]
+
+
+def has_gradient(op_type):
+    """True when a (non-None) gradient function is registered for `op_type`."""
+    return _GRADIENTS.get(op_type, (None, ""))[0] is not None
+
+
+class _Dead:
+    """The value of a tensor in the untaken branch of a `cond` (see tfcore/client/plan.py)."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "DEAD"
+
+
+DEAD = _Dead()
