@@ -33,6 +33,8 @@ from tfcore.ops.scopes import *
 from tfcore.client.session import (ConfigProto, GPUOptions, InteractiveSession, RunMetadata, RunOptions,
                                    Session)
 
+from tfcore import contrib, losses, nn, train
+
 dtypes = _dtypes_module
 AUTO_REUSE = "AUTO_REUSE"
 __version__ = "0.1.0"

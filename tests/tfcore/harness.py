@@ -15,14 +15,20 @@ import tfcore
 
 @functools.cache
 def reference_tf():
-    """`tensorflow.compat.v1` when TensorFlow is installed, else None."""
+    """`tensorflow.compat.v1` (TF1 behaviour) when TensorFlow is installed, else None."""
     try:
         import os
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         import tensorflow as tf_real
     except ImportError:
         return None
-    return tf_real.compat.v1
+    # Classic TF1 semantics (ref variables, Dimension objects, Switch/Merge cond), as the course's
+    # engine switch uses; eager execution stays on for other tests (graphs are built explicitly).
+    v1 = tf_real.compat.v1
+    v1.disable_resource_variables()
+    v1.disable_v2_tensorshape()
+    v1.disable_control_flow_v2()
+    return v1
 
 
 def require_tf():

@@ -221,11 +221,11 @@ def _check_feed(tensor, value):
             raise TypeError(f"cannot feed strings (dtype {raw.dtype})")
         array = np.asarray(raw, dtype=target) if dtype != "string" else raw.astype(object)
     except (TypeError, ValueError) as e:
-        raise TypeError(f"Cannot feed value for Tensor '{tensor.name}', which has dtype "
-                        f"{dtype.name}: {e}") from None
+        raise ValueError(f"Cannot feed value for Tensor {tensor.name}, which has dtype "
+                         f"{dtype.name}: {e}") from None
     if not tensor.shape.is_compatible_with(array.shape):
-        raise ValueError(f"Cannot feed value of shape {array.shape} for Tensor '{tensor.name}', "
-                         f"which has shape '{tensor.shape}'")
+        raise ValueError(f"Cannot feed value of shape {array.shape} for Tensor {tensor.name}, "
+                         f"which has shape {tensor.shape}")
     return array
 
 

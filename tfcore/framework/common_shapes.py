@@ -37,7 +37,8 @@ def check_same_dtype(inputs):
     first = inputs[0].dtype.base_dtype
     for t in inputs[1:]:
         if t.dtype.base_dtype != first:
-            raise ValueError(f"Input dtypes differ: {first.name} vs {t.dtype.base_dtype.name}")
+            from tfcore.framework.errors import DTypeMismatchError
+            raise DTypeMismatchError(f"Input dtypes differ: {first.name} vs {t.dtype.base_dtype.name}")
     return first
 
 

@@ -74,7 +74,7 @@ class DType:
         return f"tf.{self.name}"
 
     def __str__(self):
-        return self.__repr__()
+        return f"<dtype: '{self.name}'>"
 
 
 float16 = half = DType("float16", np.float16)

@@ -36,3 +36,11 @@ UnimplementedError = _error("UnimplementedError", 12)
 InternalError = _error("InternalError", 13)
 UnavailableError = _error("UnavailableError", 14)
 DataLossError = _error("DataLossError", 15)
+
+
+class DTypeMismatchError(ValueError, TypeError):
+    """Build-time dtype mismatch between an op's inputs.
+
+    TensorFlow raises TypeError here and shape errors as ValueError; this class is both, so code
+    written for either catches it.
+    """

@@ -89,7 +89,7 @@ class Tensor:
         return f'<tf.Tensor \'{self.name}\' shape={self._shape} dtype={self._dtype.name}>'
 
     def __str__(self):
-        shape = f", shape={self._shape}" if self._shape.ndims is not None else ", shape=<unknown>"
+        shape = f", shape={self._shape}" if self._shape.ndims is not None else ""
         return f'Tensor("{self.name}"{shape}, dtype={self._dtype.name})'
 
     __hash__ = object.__hash__
@@ -491,7 +491,8 @@ def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None):
         dtype = _dtypes.as_dtype(dtype).base_dtype
     if isinstance(value, Tensor):
         if dtype is not None and value.dtype.base_dtype != dtype:
-            raise ValueError(f"Tensor conversion requested dtype {dtype.name} for Tensor with dtype "
+            from tfcore.framework.errors import DTypeMismatchError
+            raise DTypeMismatchError(f"Tensor conversion requested dtype {dtype.name} for Tensor with dtype "
                              f"{value.dtype.name}: {value}")
         return value
     for base_type, fn in _conversion_functions:
@@ -539,7 +540,7 @@ def apply_op(type, inputs, attrs=None, name=None):
         outputs = op_def.shape(list(inputs), **attrs)
     except ValueError as e:
         shapes = ", ".join(_shape_str(t.shape) for t in inputs)
-        raise ValueError(f"{e} for '{full_name}' (op: '{type}') with input shapes: {shapes}.") from None
+        raise e.__class__(f"{e} for '{full_name}' (op: '{type}') with input shapes: {shapes}.") from None
     outputs = [(as_shape(s), _dtypes.as_dtype(d)) for s, d in outputs]
     op = graph.create_op(type, inputs, attrs, name if name and name.endswith("/") else name or type,
                          outputs)

@@ -191,7 +191,7 @@ class TensorShape:
     def __str__(self):
         if self._dims is None:
             return "<unknown>"
-        inner = ", ".join("?" if d.value is None else str(d.value) for d in self._dims)
+        inner = ", ".join("?" if d.value is None else str(d.value) for d in self._dims)  # TF1 prints "?"
         return f"({inner},)" if len(self._dims) == 1 else f"({inner})"
 
 

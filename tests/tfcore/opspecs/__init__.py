@@ -3,10 +3,10 @@
 Each family file (math.py, array.py, nn.py, ...) defines `SPECS`; ALL_SPECS is their union.
 """
 
-from tests.tfcore.opspecs import array, core, math
+from tests.tfcore.opspecs import array, core, math, nn, random
 from tests.tfcore.opspecs.spec import OpSpec
 
-ALL_SPECS = [*core.SPECS, *math.SPECS, *array.SPECS]
+ALL_SPECS = [*core.SPECS, *math.SPECS, *array.SPECS, *nn.SPECS, *random.SPECS]
 
 _names = [s.name for s in ALL_SPECS]
 _dupes = {n for n in _names if _names.count(n) > 1}

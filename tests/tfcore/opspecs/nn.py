@@ -1,0 +1,3 @@
+"""Op specs for the nn family."""
+
+SPECS = []

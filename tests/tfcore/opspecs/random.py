@@ -1,0 +1,3 @@
+"""Op specs for the random family."""
+
+SPECS = []

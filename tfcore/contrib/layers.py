@@ -1,0 +1,1 @@
+"""`tf.contrib.layers`: regularizers, `fully_connected` and `flatten` (tfcore/ops/layers_ops.py)."""
