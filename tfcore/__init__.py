@@ -34,6 +34,10 @@ from tfcore.client.session import (ConfigProto, GPUOptions, InteractiveSession, 
                                    Session)
 
 from tfcore import contrib, losses, nn, train
+from tfcore import datasets, io
+from tfcore.platform import app, flags, gfile
+from tfcore.platform import tf_logging as logging
+from tfcore import compat
 
 dtypes = _dtypes_module
 AUTO_REUSE = "AUTO_REUSE"
@@ -51,5 +55,3 @@ def disable_eager_execution():
 def executing_eagerly():
     return False
 
-
-compat_v1 = None  # set below: `tf.compat.v1` is tfcore itself

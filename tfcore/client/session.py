@@ -6,7 +6,7 @@ import numpy as np
 
 from tfcore.client.fetches import FetchMapper
 from tfcore.client.plan import Plan, RunContext, VariableStore
-from tfcore.framework.graph import (Tensor, _default_session_stack, get_default_graph)
+from tfcore.framework.graph import Tensor, _default_session_stack, get_default_graph
 
 
 class GPUOptions:
@@ -115,7 +115,8 @@ class BaseSession:
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
         if self._graph.version == 0:
-            raise RuntimeError("The Session graph is empty. Add operations to the graph before calling run().")
+            raise RuntimeError("The Session graph is empty. Add operations to the graph before calling "
+                               "run().")
         mapper = FetchMapper(self._graph, fetches)
         feed_tensors, feed_values = self._prepare_feeds(feed_dict)
         key = (tuple(mapper.unique), tuple(feed_tensors), self._graph.version)

@@ -8,8 +8,14 @@ independent variables, as in TensorFlow.
 
 
 from tfcore.framework import dtypes, errors
-from tfcore.framework.graph import (GraphKeys, Tensor, apply_op, convert_to_tensor, get_default_graph,
-                                    register_tensor_conversion_function)
+from tfcore.framework.graph import (
+    GraphKeys,
+    Tensor,
+    apply_op,
+    convert_to_tensor,
+    get_default_graph,
+    register_tensor_conversion_function,
+)
 from tfcore.framework.registry import NotDifferentiable, register_op
 from tfcore.framework.tensor_shape import TensorShape, as_shape
 from tfcore.ops.array_ops import identity
