@@ -1,0 +1,70 @@
+# The course's two commands:
+#   make course   install the course into .venv and start JupyterLab (headless) on lessons/README.md
+#   make test     install the dev tools into .venv, then ruff and pytest
+# Also: make lint (ruff only), make clean (build and test caches; keeps .venv).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8888
+# pytest-xdist workers. Default 0 (one process): on the 2-core CI machine `-n auto` measured slower
+# (each worker imports TensorFlow, and the two workers slow each other down). PYTEST_WORKERS=auto to try.
+PYTEST_WORKERS ?= 0
+PYTEST_ARGS ?=
+SHARED_DATASETS := $(abspath $(CURDIR)/../shared/datasets)
+FIRST_PAGE := lessons/README.md
+
+.PHONY: help course test lint clean
+
+help:
+	@echo "make course   install the course into $(VENV) and start JupyterLab on http://127.0.0.1:$(PORT) (PORT=... to change)"
+	@echo "make test     install the dev extras into $(VENV), then ruff check and pytest"
+	@echo "make lint     ruff check only"
+	@echo "make clean    remove build and test caches (keeps $(VENV))"
+
+# Creating the venv: one place, scripts/ensure-venv.sh.
+$(PY):
+	@bash scripts/ensure-venv.sh $(VENV)
+
+# Installs are redone whenever pyproject.toml is newer than their stamp (a changed pin is picked up).
+$(VENV)/.installed-course: pyproject.toml | $(PY)
+	@echo "Installing the course into $(VENV) (pip install -e \".[course]\"; a few minutes the first time)"
+	@$(PY) -m pip install -qq -e ".[course]"
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(PY)
+	@echo "Installing the dev tools into $(VENV) (pip install -e \".[dev]\"; a few minutes the first time)"
+	@$(PY) -m pip install -qq -e ".[dev]"
+	@touch $@ $(VENV)/.installed-course
+
+course: $(VENV)/.installed-course
+	@if [ -z "$${TFCORE_DATASETS:-}" ] && [ -d "$(SHARED_DATASETS)" ]; then \
+	    export TFCORE_DATASETS="$(SHARED_DATASETS)"; \
+	    echo "TFCORE_DATASETS=$$TFCORE_DATASETS"; \
+	fi; \
+	allow_root=""; if [ "$$(id -u)" = 0 ]; then allow_root="--allow-root"; fi; \
+	echo "Course: http://127.0.0.1:$(PORT)/lab/tree/$(FIRST_PAGE)"; \
+	echo "(open the link with ?token=... that JupyterLab prints below; press Ctrl-C twice to stop the server)"; \
+	exec $(VENV)/bin/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) \
+	    --ServerApp.port_retries=0 --ServerApp.root_dir="$(CURDIR)" \
+	    --LabApp.default_url=/lab/tree/$(FIRST_PAGE) $$allow_root
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+
+test: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	@export TFCORE_DATASETS="$${TFCORE_DATASETS:-$(SHARED_DATASETS)}"; \
+	echo "TFCORE_DATASETS=$$TFCORE_DATASETS"; \
+	workers=""; if [ "$(PYTEST_WORKERS)" != "0" ]; then workers="-n $(PYTEST_WORKERS)"; fi; \
+	rc=0; $(VENV)/bin/pytest $$workers $(PYTEST_ARGS) || rc=$$?; \
+	if [ "$$rc" -eq 5 ]; then echo "make test: FAILED: pytest collected no tests (exit 5)" >&2; exit 5; fi; \
+	exit "$$rc"
+
+clean:
+	rm -rf build dist *.egg-info .pytest_cache .ruff_cache
+	find . -path ./$(VENV) -prune -o \( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -print0 \
+	    | xargs -0 rm -rf
