@@ -1,0 +1,1 @@
+"""Example code shipped with tfcore, laid out as TensorFlow 1 shipped it (`tensorflow.examples`)."""

@@ -1,0 +1,1 @@
+"""TensorFlow 1 tutorial helpers (`tensorflow.examples.tutorials`)."""
