@@ -37,7 +37,9 @@ from tfcore import contrib, losses, nn, train
 from tfcore import datasets, io
 from tfcore.platform import app, flags, gfile
 from tfcore.platform import tf_logging as logging
-from tfcore import compat
+from tfcore import compat, summary
+
+Summary = summary.Summary  # tf.Summary, for summaries built in Python (TF1 has it at top level)
 
 dtypes = _dtypes_module
 AUTO_REUSE = "AUTO_REUSE"
