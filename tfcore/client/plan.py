@@ -30,7 +30,7 @@ _VARIABLE_OPS = ("VariableV2",)
 class VariableRef:
     """What a kernel receives for a ref input: the name of a variable and the store holding it."""
 
-    __slots__ = ("name", "store", "op_name")
+    __slots__ = ("name", "store")
 
     def __init__(self, name, store):
         self.name = name

@@ -534,8 +534,8 @@ def apply_op(type, inputs, attrs=None, name=None):
     if graph._cond_stack:
         inputs = [graph._cond_stack[-1].capture(t) for t in inputs]
     op_def = get_op_def(type)
-    full_name = name if name and name.endswith("/") else graph.unique_name(name or type,
-                                                                           mark_as_used=False)
+    full_name = name[:-1] if name and name.endswith("/") else graph.unique_name(name or type,
+                                                                                mark_as_used=False)
     try:
         outputs = op_def.shape(list(inputs), **attrs)
     except ValueError as e:

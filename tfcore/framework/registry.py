@@ -24,7 +24,7 @@ class OpDef:
             the input Tensors (static shapes and dtypes) and raises ValueError on bad input.
     kernel: ``kernel(xp, *arrays, **attrs)`` returning one array or a tuple of them; ``xp`` is the
             array module (numpy or cupy). A stateful kernel gets the run context instead of ``xp``
-            (``ctx.xp`` is the array module; ``ctx.variables`` the session's variable values).
+            (``ctx.xp`` is the array module; ``ctx.store`` the session's variable values).
     ref_inputs: input positions that receive a variable *reference* (a `VariableRef`), not a value.
     """
 

@@ -198,7 +198,7 @@ def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=Non
     store = _store()
     scope = store.scope
     full_name = f"{scope.name}/{name}" if scope.name else name
-    dtype = dtypes.as_dtype(dtype if dtype is not None else scope.dtype).base_dtype
+    dtype = _variable_dtype(dtype, initializer, scope)
     if trainable is None:
         trainable = True
     shape = as_shape(shape) if shape is not None else None
@@ -248,6 +248,20 @@ def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=Non
         if loss is not None:
             graph.add_to_collection(GraphKeys.REGULARIZATION_LOSSES, loss)
     return var
+
+
+def _variable_dtype(dtype, initializer, scope):
+    """The new variable's dtype: explicit, else that of a value initializer, else the scope's."""
+    if initializer is not None and not callable(initializer) or isinstance(initializer, Tensor):
+        from tfcore.ops.constant_op import to_numpy
+        init_dtype = initializer.dtype.base_dtype if isinstance(initializer, Tensor) else \
+            to_numpy(initializer)[1]
+        if dtype is None:
+            return init_dtype
+        if isinstance(initializer, Tensor) and dtypes.as_dtype(dtype).base_dtype != init_dtype:
+            raise ValueError(f"Initializer type '{init_dtype.name}' and explicit dtype "
+                             f"'{dtypes.as_dtype(dtype).base_dtype.name}' don't match.")
+    return dtypes.as_dtype(dtype if dtype is not None else scope.dtype).base_dtype
 
 
 def get_local_variable(name, shape=None, dtype=None, initializer=None, **kwargs):
