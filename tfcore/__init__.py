@@ -25,6 +25,9 @@ from tfcore.framework.tensor_shape import Dimension, TensorShape
 from tfcore.ops.constant_op import *
 from tfcore.ops.array_ops import *
 from tfcore.ops.math_ops import *
+from tfcore.ops.random_ops import *
+from tfcore.ops.init_ops import *
+from tfcore.ops.check_numerics_ops import *
 from tfcore.ops.variables import *
 from tfcore.ops.control_flow_ops import *
 from tfcore.ops.gradients_impl import *
@@ -33,7 +36,7 @@ from tfcore.ops.scopes import *
 from tfcore.client.session import (ConfigProto, GPUOptions, InteractiveSession, RunMetadata, RunOptions,
                                    Session)
 
-from tfcore import contrib, losses, nn, train
+from tfcore import contrib, initializers, losses, nn, random, train
 from tfcore import datasets, io
 from tfcore.platform import app, flags, gfile
 from tfcore.platform import tf_logging as logging

@@ -28,7 +28,24 @@ def reference_tf():
     v1.disable_resource_variables()
     v1.disable_v2_tensorshape()
     v1.disable_control_flow_v2()
+    if not hasattr(v1, "contrib"):
+        v1.contrib = _contrib_for(v1)
     return v1
+
+
+def _contrib_for(v1):
+    """TF 2 dropped `tf.contrib`; classic programs use its regularizers. These are TF1's definitions
+    (contrib/layers/python/layers/regularizers.py): scale * l2_loss(w) and scale * sum(|w|)."""
+    import types
+
+    def l2_regularizer(scale, scope=None):
+        return lambda weights: v1.multiply(scale, v1.nn.l2_loss(weights), name="l2_regularizer")
+
+    def l1_regularizer(scale, scope=None):
+        return lambda weights: v1.multiply(scale, v1.reduce_sum(v1.abs(weights)), name="l1_regularizer")
+
+    layers = types.SimpleNamespace(l2_regularizer=l2_regularizer, l1_regularizer=l1_regularizer)
+    return types.SimpleNamespace(layers=layers)
 
 
 def require_tf():
@@ -87,8 +104,13 @@ class BuiltSpec:
             if with_grads and self.grad_inputs:
                 rng = np.random.default_rng(1234)
                 terms = []
-                for out in self.outputs:
-                    shape = out.get_shape().as_list()
+                shapes = [o.get_shape() for o in self.outputs]
+                if not all(s.is_fully_defined() for s in shapes):  # learn them from one run
+                    with tf.Session(graph=self.graph) as probe:
+                        shapes = [np.shape(v) for v in probe.run(self.outputs, self.feed(arrays))]
+                else:
+                    shapes = [s.as_list() for s in shapes]
+                for out, shape in zip(self.outputs, shapes):
                     dtype = out.dtype.base_dtype
                     if not dtype.is_floating:
                         continue

@@ -180,6 +180,10 @@ class Plan:
 
     def execute(self, feed_values, ctx, trace=None):
         """Run the steps; `feed_values` aligns with the feed tensors given at compile time."""
+        with np.errstate(all="ignore"):  # like TF, kernels are silent about inf/nan (see check_numerics)
+            return self._execute(feed_values, ctx, trace)
+
+    def _execute(self, feed_values, ctx, trace):
         values = [None] * self.num_slots
         for (_, s), v in zip(self.feed_slots, feed_values):
             values[s] = v

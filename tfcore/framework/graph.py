@@ -538,7 +538,7 @@ def apply_op(type, inputs, attrs=None, name=None):
                                                                                 mark_as_used=False)
     try:
         outputs = op_def.shape(list(inputs), **attrs)
-    except ValueError as e:
+    except (ValueError, TypeError) as e:
         shapes = ", ".join(_shape_str(t.shape) for t in inputs)
         raise e.__class__(f"{e} for '{full_name}' (op: '{type}') with input shapes: {shapes}.") from None
     outputs = [(as_shape(s), _dtypes.as_dtype(d)) for s, d in outputs]

@@ -77,16 +77,15 @@ class Saver:
     def save(self, sess, save_path, global_step=None, latest_filename=None, meta_graph_suffix="meta",
              write_meta_graph=True, write_state=True, strip_default_attrs=False, save_debug_info=False):
         """Write a checkpoint of the variables' values in `sess`; returns its path prefix."""
+        save_dir = os.path.dirname(save_path)
+        if save_dir and not os.path.isdir(save_dir):  # TF raises ValueError here, with these words
+            raise ValueError(f"Parent directory of {save_path} doesn't exist, can't save.")
         if global_step is not None:
             step = global_step
             if not isinstance(step, int | np.integer):
                 step = sess.run(step)
             step = f"{int(step):08d}" if self._pad_step_number else str(int(step))
             save_path = f"{save_path}-{step}"
-        save_dir = os.path.dirname(save_path)
-        if save_dir and not os.path.isdir(save_dir):
-            raise errors.NotFoundError(None, None, f"Parent directory of {save_path} doesn't exist, "
-                                       "can't save.")
         names = list(self._vars)
         values = sess.run([self._vars[n] for n in names]) if names else []
         checkpoint_io.write_checkpoint(save_path, dict(zip(names, values)))

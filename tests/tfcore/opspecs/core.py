@@ -1,4 +1,5 @@
-"""Op specs for the core ops: identity, placeholders with defaults, stack, cast, reshape."""
+"""Op specs for the core ops: identity, placeholders with defaults, stack, cast, reshape, fill and
+the shape queries (all in tfcore/ops/array_ops.py)."""
 
 import numpy as np
 
@@ -6,13 +7,31 @@ from tests.tfcore.opspecs.spec import F, OpSpec
 
 SPECS = [
     OpSpec("identity", lambda tf, x: tf.identity(x), lambda x: x, [F(2, 3)]),
-    OpSpec("stack/axis0", lambda tf, x, y: tf.stack([x, y]), lambda x, y: np.stack([x, y]), [F(2, 3), F(2, 3)]),
+    # (the numerical check differentiates through stop_gradient; test_array_semantics checks its gradient)
+    OpSpec("stop_gradient", lambda tf, x: x * tf.stop_gradient(x), lambda x: x * x, [F(2, 3)], grad=False),
+    OpSpec("placeholder_with_default", lambda tf, x: tf.placeholder_with_default(x, [2, 3]) * 2.0,
+           lambda x: 2 * x, [F(2, 3)]),
+    OpSpec("stack/axis0", lambda tf, x, y: tf.stack([x, y]), lambda x, y: np.stack([x, y]),
+           [F(2, 3), F(2, 3)]),
     OpSpec("stack/axis-1", lambda tf, x, y: tf.stack([x, y], axis=-1), lambda x, y: np.stack([x, y], -1),
            [F(2, 3), F(2, 3)]),
+    OpSpec("stack/with_python_values", lambda tf, x: tf.stack([x, [1.0, 2.0]], axis=1),
+           lambda x: np.stack([x, np.array([1.0, 2.0], x.dtype)], 1), [F(2)]),
     OpSpec("unstack/axis1", lambda tf, x: tf.unstack(x, axis=1), lambda x: [x[:, i] for i in range(3)],
            [F(2, 3)]),
+    OpSpec("unstack/one_output_used", lambda tf, x: tf.unstack(x)[1], lambda x: x[1], [F(3, 2)]),
     OpSpec("reshape/infer", lambda tf, x: tf.reshape(x, [-1, 2]), lambda x: x.reshape(-1, 2), [F(2, 3)]),
-    OpSpec("broadcast_to", lambda tf, x: tf.broadcast_to(x, [4, 2, 3]), lambda x: np.broadcast_to(x, (4, 2, 3)),
-           [F(2, 1)]),
+    OpSpec("reshape/flatten", lambda tf, x: tf.reshape(x, [2, 12]), lambda x: x.reshape(2, 12), [F(2, 3, 4)]),
+    OpSpec("broadcast_to", lambda tf, x: tf.broadcast_to(x, [4, 2, 3]),
+           lambda x: np.broadcast_to(x, (4, 2, 3)), [F(2, 1)]),
     OpSpec("zeros_like_plus", lambda tf, x: tf.zeros_like(x) + x * 2.0, lambda x: 2 * x, [F(3)]),
+    OpSpec("ones_like_times", lambda tf, x: tf.ones_like(x) * x, lambda x: x, [F(2, 2)]),
+    OpSpec("zeros/dynamic_shape", lambda tf, x: tf.zeros([tf.shape(x)[0], 2], dtype=x.dtype) + 1.0,
+           lambda x: np.ones((x.shape[0], 2), x.dtype), [F(3, 4)], grad=False),
+    OpSpec("ones/static", lambda tf, x: tf.ones([2, 3], dtype=x.dtype) * x, lambda x: x, [F(2, 3)]),
+    OpSpec("fill", lambda tf, v: tf.fill([2, 3], v), lambda v: np.full((2, 3), v), [F()]),
+    OpSpec("shape", lambda tf, x: tf.shape(x), lambda x: np.array(x.shape, np.int32), [F(2, 3, 1)],
+           grad=False),
+    OpSpec("size", lambda tf, x: tf.size(x), lambda x: np.array(x.size, np.int32), [F(2, 3)], grad=False),
+    OpSpec("rank", lambda tf, x: tf.rank(x), lambda x: np.array(x.ndim, np.int32), [F(2, 3)], grad=False),
 ]
