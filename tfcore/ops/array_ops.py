@@ -700,7 +700,7 @@ def _concat_shape(inputs, axis):
                 out[i] = None if out[i] is None or d is None else out[i] + d
             elif out[i] is not None and d is not None and out[i] != d:
                 raise ValueError(f"Dimension {i} in both shapes must be equal, but are {out[i]} and {d}. "
-                                 f"Shapes are {known[0]} and {s}.")
+                                 f"Shapes are {_dims(known[0])} and {_dims(s)}.")
             elif out[i] is None:
                 out[i] = d
     if len(known) < len(inputs):
