@@ -247,3 +247,16 @@ def test_numpy_array_on_the_left(engine_name):
         y = np.array([3.0, 4.0], dtype=np.float32) * x
         with tf.Session() as sess:
             np.testing.assert_allclose(sess.run(y), [3.0, 8.0])
+
+
+def test_cast_passes_gradients_between_float_widths():
+    def program(tf):
+        x = tf.placeholder(tf.float64, [3], name="x")
+        y = tf.reduce_sum(tf.square(tf.cast(x, tf.float32)))
+        g = tf.gradients(y, x)[0]
+        with tf.Session() as sess:
+            value = sess.run(g, {x: [1.0, -2.0, 0.5]})
+        return [str(g.dtype), value]
+    out = both(program)
+    assert out[0] == "<dtype: 'float64'>"
+    np.testing.assert_allclose(out[1], [2.0, -4.0, 1.0])

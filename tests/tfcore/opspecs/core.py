@@ -35,3 +35,43 @@ SPECS = [
     OpSpec("size", lambda tf, x: tf.size(x), lambda x: np.array(x.size, np.int32), [F(2, 3)], grad=False),
     OpSpec("rank", lambda tf, x: tf.rank(x), lambda x: np.array(x.ndim, np.int32), [F(2, 3)], grad=False),
 ]
+
+# Cast between float widths, and cond (Switch/Merge): gradients flow through the taken branch.
+SPECS += [
+    OpSpec("cast/to_float32", lambda tf, x: tf.cast(x, tf.float32) * 2.0,
+           lambda x: (2 * x).astype(np.float32),
+           [F(2, 3)], dtypes=("float64",), grad=False),  # float32 rounding defeats central differences
+    OpSpec("cond/true_branch", lambda tf, x: tf.cond(tf.reduce_sum(x) > 0, lambda: x * x, lambda: x * 3.0),
+           lambda x: x * x, [F(2, 3, kind="positive")]),
+    OpSpec("cond/false_branch", lambda tf, x: tf.cond(tf.reduce_sum(x) > 0, lambda: x * x, lambda: x * 3.0),
+           lambda x: x * 3.0, [F(2, 3, kind="uniform", low=-2.0, high=-0.5)]),
+]
+
+
+def _grad_of(tf, loss, x):
+    return tf.gradients(loss, x)[0]
+
+
+# Gradient ops are differentiable too (second derivatives): each row below builds a first-order
+# gradient, so the float64 check differentiates the gradient op itself (values: against TF).
+SPECS += [
+    OpSpec("second_order/strided_slice_grad",
+           lambda tf, x: _grad_of(tf, tf.reduce_sum(tf.square(x[1:, ::2])), x), None, [F(3, 4)]),
+    OpSpec("second_order/tile_grad",
+           lambda tf, x: _grad_of(tf, tf.reduce_sum(tf.square(tf.tile(x, [2, 1]))), x), None, [F(2, 3)]),
+    OpSpec("second_order/mirror_pad_grad",
+           lambda tf, x: _grad_of(tf, tf.reduce_sum(tf.square(tf.pad(x, [[1, 1], [1, 1]], "REFLECT"))), x),
+           None, [F(3, 4)]),
+    OpSpec("second_order/boolean_mask_grad",
+           lambda tf, x: _grad_of(tf, tf.reduce_sum(tf.square(
+               tf.boolean_mask(x * 1.0, tf.constant([True, False, True])))), x), None, [F(3, 2)]),
+    OpSpec("second_order/gather_grad",
+           lambda tf, x: _grad_of(tf, tf.reduce_sum(tf.square(tf.gather(x * 1.0, [0, 2, 2]))), x),
+           None, [F(3, 2)]),
+    OpSpec("second_order/sum_to_shape",
+           lambda tf, x, b: _grad_of(tf, tf.reduce_sum(tf.square(x + b)), b), None, [F(2, 3), F(3)]),
+    OpSpec("third_order/max_pool_grad_grad",
+           lambda tf, x: _grad_of(tf, tf.reduce_sum(tf.square(_grad_of(tf, tf.reduce_sum(tf.square(
+               tf.nn.max_pool(x, [1, 2, 2, 1], [1, 2, 2, 1], "VALID"))), x))), x),
+           None, [F(1, 4, 4, 1, kind="distinct")]),
+]
