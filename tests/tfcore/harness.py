@@ -17,35 +17,13 @@ import tfcore
 def reference_tf():
     """`tensorflow.compat.v1` (TF1 behaviour) when TensorFlow is installed, else None."""
     try:
-        import os
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        import tensorflow as tf_real
+        import tensorflow  # noqa: F401
     except ImportError:
         return None
     # Classic TF1 semantics (ref variables, Dimension objects, Switch/Merge cond), as the course's
-    # engine switch uses; eager execution stays on for other tests (graphs are built explicitly).
-    v1 = tf_real.compat.v1
-    v1.disable_resource_variables()
-    v1.disable_v2_tensorshape()
-    v1.disable_control_flow_v2()
-    if not hasattr(v1, "contrib"):
-        v1.contrib = _contrib_for(v1)
-    return v1
-
-
-def _contrib_for(v1):
-    """TF 2 dropped `tf.contrib`; classic programs use its regularizers. These are TF1's definitions
-    (contrib/layers/python/layers/regularizers.py): scale * l2_loss(w) and scale * sum(|w|)."""
-    import types
-
-    def l2_regularizer(scale, scope=None):
-        return lambda weights: v1.multiply(scale, v1.nn.l2_loss(weights), name="l2_regularizer")
-
-    def l1_regularizer(scale, scope=None):
-        return lambda weights: v1.multiply(scale, v1.reduce_sum(v1.abs(weights)), name="l1_regularizer")
-
-    layers = types.SimpleNamespace(l2_regularizer=l2_regularizer, l1_regularizer=l1_regularizer)
-    return types.SimpleNamespace(layers=layers)
+    # engine switch sets them up; eager execution stays on for other tests (graphs are explicit).
+    from course.engine import tensorflow_v1
+    return tensorflow_v1(eager_off=False)
 
 
 def require_tf():
