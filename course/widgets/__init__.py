@@ -1,0 +1,1 @@
+"""Interactive widgets for the lessons: one module per widget (`course.widgets.neuron`, ...)."""
