@@ -40,18 +40,24 @@ def tensorflow_v1(eager_off=True):
     `tf.Graph().as_default()`); the lessons turn it off, as TF1 programs expect.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # Without this TF prints a oneDNN notice on stderr at import, whatever the log level.
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     try:
         import tensorflow as tf_real
     except ImportError:
         raise ImportError("COURSE_ENGINE=tensorflow needs TensorFlow: pip install 'tensorflow-cpu==2.21.*' "
                           "(it comes with `make test`).") from None
     v1 = tf_real.compat.v1
+    v1.logging.set_verbosity(v1.logging.ERROR)
+    # Switching to TF1 behaviour is the point here: TF's "deprecated" notices for these calls (and for
+    # the TF1 API the lessons use) would only be noise in every lesson.
+    from tensorflow.python.util import deprecation
+    deprecation._PRINT_DEPRECATION_WARNINGS = False
     if eager_off:
         v1.disable_eager_execution()
     v1.disable_resource_variables()
     v1.disable_v2_tensorshape()
     v1.disable_control_flow_v2()
-    v1.logging.set_verbosity(v1.logging.ERROR)
     if not hasattr(v1, "contrib"):
         v1.contrib = _contrib_for(v1)
     return v1

@@ -24,7 +24,15 @@ from tfcore.framework.tensor_shape import Dimension, TensorShape
 
 from tfcore.ops.constant_op import *
 from tfcore.ops.array_ops import *
+from tfcore.ops.slicing_ops import *
+from tfcore.ops.join_ops import *
 from tfcore.ops.math_ops import *
+from tfcore.ops.comparison_ops import *
+from tfcore.ops.elementwise_ops import *
+from tfcore.ops.reduction_ops import *
+from tfcore.ops.clip_ops import *
+from tfcore.ops.index_ops import *
+from tfcore.ops.tensor_operators import *
 from tfcore.ops.random_ops import *
 from tfcore.ops.init_ops import *
 from tfcore.ops.check_numerics_ops import *

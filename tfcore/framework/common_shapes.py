@@ -42,6 +42,17 @@ def check_same_dtype(inputs):
     return first
 
 
+def same_shape(inputs, **attrs):
+    """Inputs of one dtype and one shape (what each knows of it, merged): one output with both."""
+    dtype = check_same_dtype(inputs)
+    shape = inputs[0].shape
+    for t in inputs[1:]:
+        if not shape.is_compatible_with(t.shape):
+            raise ValueError(f"Shapes {shape} and {t.shape} are incompatible")
+        shape = shape.merge_with(t.shape)
+    return [(shape, dtype)]
+
+
 def broadcast_binary(inputs, **attrs):
     """Two inputs of one dtype, broadcast against each other (add, mul, maximum, ...)."""
     dtype = check_same_dtype(inputs)

@@ -9,8 +9,6 @@ import contextlib
 import re
 import threading
 
-import numpy as np
-
 from tfcore.framework import dtypes as _dtypes
 from tfcore.framework.registry import get_op_def
 from tfcore.framework.tensor_shape import TensorShape, as_shape
@@ -502,7 +500,7 @@ def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None):
         raise TypeError(f"Can't convert Operation '{value.name}' to Tensor.")
     if isinstance(value, list | tuple) and any(isinstance(v, Tensor) or _is_tensor_like(v)
                                                 for v in value):
-        from tfcore.ops.array_ops import stack  # a list holding tensors packs them
+        from tfcore.ops.join_ops import stack  # a list holding tensors packs them
         return stack(value, name=name or "packed")
     from tfcore.ops.constant_op import constant
     if dtype is None and preferred_dtype is not None:
@@ -570,54 +568,7 @@ def _graph_of(inputs):
     return graph
 
 
-def constant_value(tensor):
-    """The value of `tensor` if it can be known at build time (constants and shapes), else None."""
-    if not isinstance(tensor, Tensor):
-        return None
-    op = tensor.op
-    if op.type == "Const":
-        return op.get_attr("value")
-    if op.type == "Shape":
-        shape = op.inputs[0].shape
-        if shape.is_fully_defined():
-            return np.array(shape.as_list(), dtype=op.outputs[0].dtype.as_numpy_dtype)
-    if op.type == "Size":
-        n = op.inputs[0].shape.num_elements()
-        return None if n is None else np.array(n, dtype=op.outputs[0].dtype.as_numpy_dtype)
-    if op.type == "Rank":
-        r = op.inputs[0].shape.ndims
-        return None if r is None else np.array(r, dtype=np.int32)
-    if op.type == "Pack":
-        values = [constant_value(t) for t in op.inputs]
-        if any(v is None for v in values):
-            return None
-        return np.stack(values, axis=op.get_attr("axis"))
-    if op.type == "Identity":
-        return constant_value(op.inputs[0])
-    if op.type == "Cast":
-        v = constant_value(op.inputs[0])
-        return None if v is None else v.astype(op.outputs[0].dtype.as_numpy_dtype)
-    return None
-
-
-def partial_shape_value(tensor):
-    """For a 1-D shape tensor: a list of known ints and None for unknown entries (or None)."""
-    value = constant_value(tensor)
-    if value is not None:
-        return [int(v) if v >= 0 else None for v in np.reshape(value, [-1])]
-    op = tensor.op
-    if op.type == "Shape":
-        dims = op.inputs[0].shape
-        return None if dims.ndims is None else dims.as_list()
-    if op.type == "Pack" and op.get_attr("axis") == 0:
-        out = []
-        for t in op.inputs:
-            v = constant_value(t)
-            out.append(None if v is None or int(v) < 0 else int(v))
-        return out
-    if tensor.shape.ndims == 1 and tensor.shape[0].value is not None:
-        return [None] * tensor.shape[0].value
-    return None
-
-
 TensorShape = TensorShape  # re-exported for ops modules
+
+# Build-time values of tensors live in constant_folding.py (it needs Tensor, defined above).
+from tfcore.framework.constant_folding import constant_value, partial_shape_value  # noqa: E402, F401

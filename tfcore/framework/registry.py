@@ -13,8 +13,11 @@ Registering a type twice is an error that points at the first registration, so t
 silently fight over one op.
 """
 
-import inspect
 import os
+import sys
+
+# Registrations are recorded relative to the folder holding the tfcore package ("tfcore/ops/...").
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 class OpDef:
@@ -45,8 +48,12 @@ _GRADIENTS = {}  # type -> (function or None for "not differentiable", where)
 
 
 def _caller(depth=2):
-    frame = inspect.stack()[depth]
-    return f"{os.path.relpath(frame.filename)}:{frame.lineno}"
+    """"file:line" of the code `depth` frames up (the registration site), for error messages."""
+    frame = sys._getframe(depth)
+    path = os.path.abspath(frame.f_code.co_filename)
+    if path.startswith(_ROOT + os.sep):
+        path = path[len(_ROOT) + 1:]
+    return f"{path}:{frame.f_lineno}"
 
 
 def register_op(type, shape, kernel, stateful=False, ref_inputs=()):

@@ -16,7 +16,8 @@ import numpy as np
 
 from tfcore.framework import dtypes
 from tfcore.framework.common_shapes import check_same_dtype
-from tfcore.framework.graph import apply_op, convert_to_tensor, partial_shape_value
+from tfcore.framework.constant_folding import partial_shape_value
+from tfcore.framework.graph import apply_op, convert_to_tensor
 from tfcore.framework.registry import register_gradient, register_op
 from tfcore.framework.tensor_shape import TensorShape
 from tfcore.ops import array_ops

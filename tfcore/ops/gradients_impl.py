@@ -100,7 +100,7 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
             done.add(op)
             if op in stops:
                 continue
-            out_grads = [_sum(grads.get(t), add_n) for t in op.outputs]
+            out_grads = [_total(grads, t, add_n) for t in op.outputs]
             if any(g is not None for g in out_grads):
                 in_grads = _call_gradient(graph, op, out_grads)
                 for t, g in zip(op.inputs, in_grads):
@@ -112,15 +112,15 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
                     if pending[t.op] == 0:
                         ready.append(t.op)
 
-        return [_sum(grads.get(x), add_n) for x in xs]
+        return [_total(grads, x, add_n) for x in xs]
 
 
-def _sum(contributions, add_n):
-    if not contributions:
-        return None
-    if len(contributions) == 1:
-        return contributions[0]
-    return add_n(contributions)
+def _total(grads, tensor, add_n):
+    """The summed gradient of `tensor`, computed once (the sum replaces its contributions)."""
+    contributions = grads.get(tensor)
+    if contributions and len(contributions) > 1:
+        grads[tensor] = [add_n(contributions)]
+    return grads[tensor][0] if contributions else None
 
 
 def _call_gradient(graph, op, out_grads):
@@ -148,8 +148,8 @@ def _call_gradient(graph, op, out_grads):
 
 def hessians(ys, xs, name="hessians"):
     """Second derivatives of sum(ys) with respect to each (vector) x in `xs`."""
-    from tfcore.ops.array_ops import stack, unstack
-    from tfcore.ops.math_ops import reduce_sum
+    from tfcore.ops.join_ops import stack, unstack
+    from tfcore.ops.reduction_ops import reduce_sum
     out = []
     for x in _as_list(xs):
         g = gradients(ys, x)[0]

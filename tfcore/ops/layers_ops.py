@@ -11,7 +11,16 @@ import numpy as np
 
 from tfcore.framework import dtypes
 from tfcore.framework.graph import GraphKeys, convert_to_tensor, get_default_graph
-from tfcore.ops import array_ops, math_ops, nn_ops, random_ops
+from tfcore.ops import (
+    activation_ops,
+    array_ops,
+    elementwise_ops,
+    join_ops,
+    math_ops,
+    nn_ops,
+    random_ops,
+    reduction_ops,
+)
 from tfcore.ops.constant_op import constant
 from tfcore.ops.init_ops import compute_fans, zeros_initializer
 from tfcore.ops.scopes import get_variable, name_scope, variable_scope
@@ -72,7 +81,8 @@ def l1_regularizer(scale, scope=None):
         with name_scope(scope, "l1_regularizer") as name:
             weights = convert_to_tensor(weights)
             my_scale = convert_to_tensor(scale, dtype=weights.dtype.base_dtype, name="scale")
-            return math_ops.multiply(my_scale, math_ops.reduce_sum(math_ops.abs(weights)), name=name)
+            l1_norm = reduction_ops.reduce_sum(elementwise_ops.abs(weights))
+            return math_ops.multiply(my_scale, l1_norm, name=name)
     return l1
 
 
@@ -192,7 +202,7 @@ _DEFAULT_WEIGHTS_INITIALIZER = xavier_initializer()
 _DEFAULT_BIASES_INITIALIZER = zeros_initializer()
 
 
-def fully_connected(inputs, num_outputs, activation_fn=nn_ops.relu, normalizer_fn=None,
+def fully_connected(inputs, num_outputs, activation_fn=activation_ops.relu, normalizer_fn=None,
                     normalizer_params=None, weights_initializer=_DEFAULT_WEIGHTS_INITIALIZER,
                     weights_regularizer=None, biases_initializer=_DEFAULT_BIASES_INITIALIZER,
                     biases_regularizer=None, reuse=None,
@@ -248,6 +258,6 @@ def flatten(inputs, outputs_collections=None, scope=None):
             if rest is not None:
                 outputs = array_ops.reshape(inputs, [-1 if batch is None else batch, rest])
             else:
-                outputs = array_ops.reshape(inputs, array_ops.stack([array_ops.shape(inputs)[0], -1]))
+                outputs = array_ops.reshape(inputs, join_ops.stack([array_ops.shape(inputs)[0], -1]))
                 outputs.set_shape([batch, None])
         return _collect_outputs(outputs_collections, sc, outputs)

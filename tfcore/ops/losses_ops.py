@@ -7,7 +7,7 @@ dtype, then cast back to it.
 
 from tfcore.framework import dtypes
 from tfcore.framework.graph import GraphKeys, convert_to_tensor, get_default_graph
-from tfcore.ops import array_ops, math_ops, nn_ops
+from tfcore.ops import array_ops, comparison_ops, elementwise_ops, math_ops, reduction_ops, xent_ops
 from tfcore.ops.constant_op import constant
 from tfcore.ops.scopes import name_scope
 
@@ -71,18 +71,18 @@ def _check_broadcastable(weights, losses):
 
 def _safe_divide(total, count):
     """total / count, and 0 where count is 0 (without a NaN in the gradient)."""
-    is_zero = math_ops.equal(count, 0.0)
-    safe_count = math_ops.where(is_zero, array_ops.ones_like(count), count)
-    return math_ops.where(is_zero, array_ops.zeros_like(total), math_ops.real_div(total, safe_count),
+    is_zero = comparison_ops.equal(count, 0.0)
+    safe_count = comparison_ops.where(is_zero, array_ops.ones_like(count), count)
+    return comparison_ops.where(is_zero, array_ops.zeros_like(total), math_ops.real_div(total, safe_count),
                            name="value")
 
 
 def _num_present(losses, weights):
     """The number of loss elements with a nonzero weight (weights broadcast to the losses' shape)."""
     with name_scope(None, "num_present"):
-        present = math_ops.where(math_ops.equal(weights, 0.0), array_ops.zeros_like(weights),
+        present = comparison_ops.where(comparison_ops.equal(weights, 0.0), array_ops.zeros_like(weights),
                                   array_ops.ones_like(weights))
-        return math_ops.reduce_sum(present * array_ops.ones_like(losses))
+        return reduction_ops.reduce_sum(present * array_ops.ones_like(losses))
 
 
 def compute_weighted_loss(losses, weights=1.0, scope=None, loss_collection=GraphKeys.LOSSES,
@@ -102,9 +102,9 @@ def compute_weighted_loss(losses, weights=1.0, scope=None, loss_collection=Graph
         if reduction == Reduction.NONE:
             loss = weighted
         else:
-            loss = math_ops.reduce_sum(weighted)
+            loss = reduction_ops.reduce_sum(weighted)
             if reduction == Reduction.MEAN:
-                loss = _safe_divide(loss, math_ops.reduce_sum(array_ops.ones_like(losses) * weights))
+                loss = _safe_divide(loss, reduction_ops.reduce_sum(array_ops.ones_like(losses) * weights))
             elif reduction == Reduction.SUM_BY_NONZERO_WEIGHTS:
                 loss = _safe_divide(loss, _num_present(losses, weights))
             elif reduction == Reduction.SUM_OVER_BATCH_SIZE:
@@ -138,7 +138,7 @@ def mean_squared_error(labels, predictions, weights=1.0, scope=None, loss_collec
         predictions = math_ops.cast(convert_to_tensor(predictions), dtypes.float32)
         labels = math_ops.cast(convert_to_tensor(labels), dtypes.float32)
         _same_shape(predictions, labels)
-        losses = math_ops.square(math_ops.subtract(predictions, labels))
+        losses = elementwise_ops.square(math_ops.subtract(predictions, labels))
         return compute_weighted_loss(losses, weights, scope, loss_collection, reduction=reduction)
 
 
@@ -150,7 +150,7 @@ def absolute_difference(labels, predictions, weights=1.0, scope=None, loss_colle
         predictions = math_ops.cast(convert_to_tensor(predictions), dtypes.float32)
         labels = math_ops.cast(convert_to_tensor(labels), dtypes.float32)
         _same_shape(predictions, labels)
-        losses = math_ops.abs(math_ops.subtract(predictions, labels))
+        losses = elementwise_ops.abs(math_ops.subtract(predictions, labels))
         return compute_weighted_loss(losses, weights, scope, loss_collection, reduction=reduction)
 
 
@@ -162,8 +162,8 @@ def huber_loss(labels, predictions, weights=1.0, delta=1.0, scope=None, loss_col
         predictions = math_ops.cast(convert_to_tensor(predictions), dtypes.float32)
         labels = math_ops.cast(convert_to_tensor(labels), dtypes.float32)
         _same_shape(predictions, labels)
-        abs_error = math_ops.abs(math_ops.subtract(predictions, labels))
-        quadratic = math_ops.minimum(abs_error, delta)
+        abs_error = elementwise_ops.abs(math_ops.subtract(predictions, labels))
+        quadratic = elementwise_ops.minimum(abs_error, delta)
         linear = math_ops.subtract(abs_error, quadratic)  # the part of |e| beyond delta
         losses = 0.5 * quadratic * quadratic + delta * linear
         return compute_weighted_loss(losses, weights, scope, loss_collection, reduction=reduction)
@@ -177,8 +177,8 @@ def log_loss(labels, predictions, weights=1.0, epsilon=1e-7, scope=None, loss_co
         predictions = math_ops.cast(convert_to_tensor(predictions), dtypes.float32)
         labels = math_ops.cast(convert_to_tensor(labels), dtypes.float32)
         _same_shape(predictions, labels)
-        losses = -labels * math_ops.log(predictions + epsilon) - \
-            (1.0 - labels) * math_ops.log(1.0 - predictions + epsilon)
+        losses = -labels * elementwise_ops.log(predictions + epsilon) - \
+            (1.0 - labels) * elementwise_ops.log(1.0 - predictions + epsilon)
         return compute_weighted_loss(losses, weights, scope, loss_collection, reduction=reduction)
 
 
@@ -203,7 +203,7 @@ def softmax_cross_entropy(onehot_labels, logits, weights=1.0, label_smoothing=0,
             classes = math_ops.cast(array_ops.shape(labels)[-1], logits.dtype.base_dtype)
             labels = labels * (1 - label_smoothing) + label_smoothing / classes
         labels = array_ops.stop_gradient(labels, name="labels_stop_gradient")
-        losses = nn_ops.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits, name="xentropy")
+        losses = xent_ops.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits, name="xentropy")
         return compute_weighted_loss(losses, weights, scope, loss_collection, reduction=reduction)
 
 
@@ -226,7 +226,7 @@ def sparse_softmax_cross_entropy(labels, logits, weights=1.0, scope=None, loss_c
         if logits.shape.ndims is not None:
             labels = _squeeze_last(labels, logits.shape.ndims)
             weights = _squeeze_last(weights, logits.shape.ndims)
-        losses = nn_ops.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits,
+        losses = xent_ops.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits,
                                                                  name="xentropy")
         return compute_weighted_loss(losses, weights, scope, loss_collection, reduction=reduction)
 
@@ -241,7 +241,7 @@ def sigmoid_cross_entropy(multi_class_labels, logits, weights=1.0, label_smoothi
         _same_shape(logits, labels)
         if label_smoothing > 0:
             labels = labels * (1 - label_smoothing) + 0.5 * label_smoothing
-        losses = nn_ops.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits, name="xentropy")
+        losses = xent_ops.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits, name="xentropy")
         return compute_weighted_loss(losses, weights, scope, loss_collection, reduction=reduction)
 
 

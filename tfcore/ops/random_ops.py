@@ -16,10 +16,12 @@ import weakref
 import numpy as np
 
 from tfcore.framework import dtypes
+from tfcore.framework.constant_folding import partial_shape_value
 from tfcore.framework.graph import Tensor, apply_op, convert_to_tensor, get_default_graph
 from tfcore.framework.registry import NotDifferentiable, register_op
 from tfcore.framework.tensor_shape import TensorShape
 from tfcore.ops.math_ops import add
+from tfcore.ops.reduction_ops import _static_int
 
 # Public names, exported as tf.<name> (keep this list in step with the blocks below).
 __all__ = [
@@ -89,7 +91,6 @@ def _shape_tensor(shape):
 
 
 def _sample_shape(inputs, dtype, **attrs):
-    from tfcore.framework.graph import partial_shape_value
     known = partial_shape_value(inputs[0])
     return [(TensorShape(known) if known is not None else TensorShape(None), dtype)]
 
@@ -251,7 +252,6 @@ NotDifferentiable("RandomShuffle")
 def multinomial(logits, num_samples, seed=None, name=None, output_dtype=None):
     """For each row of `logits` [batch, classes], `num_samples` class indices drawn with
     probabilities softmax(row); the result is [batch, num_samples] (int64 by default)."""
-    from tfcore.ops.math_ops import _static_int
     output_dtype = dtypes.as_dtype(output_dtype or dtypes.int64).base_dtype
     with get_default_graph().name_scope(name or "multinomial"):
         logits = convert_to_tensor(logits, name="logits")

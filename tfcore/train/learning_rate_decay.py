@@ -8,7 +8,7 @@ for a Python float), step and decay_steps included, as in TensorFlow; `decay_ste
 """
 
 from tfcore.framework.graph import convert_to_tensor, get_default_graph
-from tfcore.ops import math_ops
+from tfcore.ops import comparison_ops, elementwise_ops, math_ops
 from tfcore.ops.constant_op import constant
 from tfcore.ops.control_flow_ops import cond
 from tfcore.ops.math_ops import cast
@@ -34,7 +34,7 @@ def _step_fraction(learning_rate, global_step, decay_steps, staircase):
     dtype = learning_rate.dtype.base_dtype
     p = cast(global_step, dtype) / cast(decay_steps, dtype)
     if staircase:
-        p = math_ops.floor(p)
+        p = elementwise_ops.floor(p)
     return learning_rate, p
 
 
@@ -49,7 +49,7 @@ def exponential_decay(learning_rate, global_step, decay_steps, decay_rate, stair
     with get_default_graph().name_scope(name or "ExponentialDecay") as scope:
         learning_rate, p = _step_fraction(learning_rate, global_step, decay_steps, staircase)
         decay_rate = cast(decay_rate, learning_rate.dtype.base_dtype)
-        return math_ops.multiply(learning_rate, math_ops.pow(decay_rate, p), name=scope)
+        return math_ops.multiply(learning_rate, elementwise_ops.pow(decay_rate, p), name=scope)
 
 
 def natural_exp_decay(learning_rate, global_step, decay_steps, decay_rate, staircase=False, name=None):
@@ -59,7 +59,7 @@ def natural_exp_decay(learning_rate, global_step, decay_steps, decay_rate, stair
     (TF 1.x computed exp(-decay_rate * p); the two differ only in rounding).
     """
     _require_step(global_step, "natural_exp_decay")
-    natural_rate = math_ops.exp(math_ops.negative(convert_to_tensor(decay_rate)))
+    natural_rate = elementwise_ops.exp(math_ops.negative(convert_to_tensor(decay_rate)))
     return exponential_decay(learning_rate, global_step, decay_steps, natural_rate, staircase=staircase,
                              name=name)
 
@@ -95,14 +95,14 @@ def polynomial_decay(learning_rate, global_step, decay_steps, end_learning_rate=
         step = cast(global_step, dtype)
         steps = cast(decay_steps, dtype)
         if cycle:
-            multiplier = math_ops.where(math_ops.equal(step, 0), constant(1.0, dtype=dtype),
-                                        math_ops.ceil(step / decay_steps))
+            multiplier = comparison_ops.where(comparison_ops.equal(step, 0), constant(1.0, dtype=dtype),
+                                        elementwise_ops.ceil(step / decay_steps))
             steps = math_ops.multiply(steps, multiplier)
         else:
-            step = math_ops.minimum(step, steps)
+            step = elementwise_ops.minimum(step, steps)
         p = math_ops.divide(step, steps)
-        return math_ops.add(math_ops.multiply(learning_rate - end_learning_rate, math_ops.pow(1 - p, power)),
-                            end_learning_rate, name=scope)
+        decayed = math_ops.multiply(learning_rate - end_learning_rate, elementwise_ops.pow(1 - p, power))
+        return math_ops.add(decayed, end_learning_rate, name=scope)
 
 
 # ================================================================================================

@@ -1,6 +1,6 @@
-"""Op specs for array ops (tfcore/ops/array_ops.py): transpose, concat/split, expand_dims/squeeze,
-slicing (slice, strided_slice, `x[...]`), gather, tile, pad, range, one_hot, reverse, unique,
-boolean_mask, shape_n and meshgrid.
+"""Op specs for array ops (tfcore/ops/array_ops.py, slicing_ops.py, join_ops.py, index_ops.py):
+transpose, concat/split, expand_dims/squeeze, slicing (slice, strided_slice, `x[...]`), gather,
+tile, pad, range, one_hot, reverse, unique, boolean_mask, shape_n and meshgrid.
 
 Integer arguments (axes, indices, paddings) are Python constants inside the build, or int inputs
 (`I`, `Fixed`) where the op must read them at run time.

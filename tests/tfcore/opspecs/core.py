@@ -1,5 +1,5 @@
 """Op specs for the core ops: identity, placeholders with defaults, stack, cast, reshape, fill and
-the shape queries (all in tfcore/ops/array_ops.py)."""
+the shape queries (tfcore/ops/array_ops.py, and stack from join_ops.py, cast from math_ops.py)."""
 
 import numpy as np
 

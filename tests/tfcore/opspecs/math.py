@@ -1,4 +1,5 @@
-"""Op specs for math ops (tfcore/ops/math_ops.py, and check_numerics from check_numerics_ops.py).
+"""Op specs for the math ops (tfcore/ops/math_ops.py, elementwise_ops.py, comparison_ops.py,
+reduction_ops.py, clip_ops.py, and check_numerics from check_numerics_ops.py).
 
 Rows named ".../grad_at_ties" (and similar) fetch gradients as outputs at points where central
 differences cannot check them (ties, kinks, zeros): there the reference states TF's convention and
@@ -18,6 +19,16 @@ def D(*shape):
 def _grads_of(fn):
     """A build that returns d(sum(fn(...)))/d(input) for every input."""
     return lambda tf, *xs: tf.gradients(tf.reduce_sum(fn(tf, *xs)), list(xs))
+
+
+def _unknown_rank(tf, x):
+    """`x` with its static shape forgotten: not even its rank is known when the graph is built."""
+    return tf.placeholder_with_default(x, shape=None)
+
+
+def _vector(tf, t):
+    """`t` flattened: a reduction of an unknown-rank input has an unknown rank, TF's `as_list` none."""
+    return tf.reshape(t, [-1])
 
 
 def _lse(x, axis=None, keepdims=False):
@@ -52,7 +63,7 @@ MAX_TIES = [[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]]
 CLIP_X = [-1.0, 0.0, 0.5, 1.0, 2.0]
 
 SPECS = [
-    # --- arithmetic (the first blocks of math_ops.py) -------------------------------------------
+    # --- arithmetic (math_ops.py), sum and mean -------------------------------------------------
     OpSpec("add", lambda tf, x, y: tf.add(x, y), np.add, [F(2, 3), F(2, 3)]),
     OpSpec("add/broadcast", lambda tf, x, y: x + y, np.add, [F(2, 3), F(3)]),
     OpSpec("subtract/broadcast", lambda tf, x, y: tf.subtract(x, y), np.subtract, [F(2, 1), F(1, 3)]),
@@ -239,6 +250,27 @@ SPECS = [
     OpSpec("reduce_logsumexp/minus_inf_row", lambda tf, x: tf.reduce_logsumexp(x, 1),
            lambda x: np.array([-np.inf, np.log(np.exp(1) + np.exp(2))], x.dtype),
            [Fixed([[-np.inf, -np.inf], [1.0, 2.0]])], grad=False),
+    # reductions of an input whose rank is unknown: the gradient's shape is worked out at run time
+    OpSpec("reduce_sum/unknown_rank", lambda tf, x: tf.reduce_sum(_unknown_rank(tf, x)), np.sum, [F(2, 3)]),
+    OpSpec("reduce_sum/squeezed_unknown_rank",
+           lambda tf, x: tf.reduce_sum(tf.squeeze(tf.placeholder_with_default(x, [None, 1]))), np.sum,
+           [F(3, 1)]),
+    OpSpec("reduce_sum/unknown_rank_axis1", lambda tf, x: _vector(tf, tf.reduce_sum(_unknown_rank(tf, x), 1)),
+           lambda x: x.sum(1).ravel(), [F(2, 3, 2)]),
+    OpSpec("reduce_mean/unknown_rank_axis-1",
+           lambda tf, x: _vector(tf, tf.reduce_mean(_unknown_rank(tf, x), -1)), lambda x: x.mean(-1).ravel(),
+           [F(2, 3)]),
+    OpSpec("reduce_max/unknown_rank_axes",
+           lambda tf, x: _vector(tf, tf.reduce_max(_unknown_rank(tf, x), [0, -1])),
+           lambda x: x.max((0, 2)).ravel(), [D(2, 3, 2)]),
+    OpSpec("reduce_prod/unknown_rank", lambda tf, x: tf.reduce_prod(_unknown_rank(tf, x)), np.prod,
+           [F(2, 3)]),
+    OpSpec("reduce_prod/unknown_rank_axes",
+           lambda tf, x: _vector(tf, tf.reduce_prod(_unknown_rank(tf, x), [0, -1])),
+           lambda x: x.prod((0, 2)).ravel(), [F(2, 3, 2)]),
+    OpSpec("reduce_logsumexp/unknown_rank_axis1",
+           lambda tf, x: _vector(tf, tf.reduce_logsumexp(_unknown_rank(tf, x), 1)),
+           lambda x: _lse(x, 1).ravel(), [F(2, 3)]),
     OpSpec("argmax/axis1", lambda tf, x: tf.argmax(x, 1), lambda x: x.argmax(1), [D(2, 3)],
            grad=False),
     OpSpec("argmax/default_axis0", lambda tf, x: tf.argmax(x), lambda x: x.argmax(0), [D(3, 2)],

@@ -1,4 +1,5 @@
-"""Op specs for the nn family: tfcore/ops/nn_ops.py and tfcore/ops/conv_ops.py (tf.nn.*).
+"""Op specs for the nn family: tfcore/ops/activation_ops.py, xent_ops.py, nn_ops.py and conv_ops.py
+(tf.nn.*).
 
 The convolution and pooling references below are written independently of the kernels: they loop
 over output pixels (the kernels loop over kernel offsets), clip windows at the border instead of
