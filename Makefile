@@ -1,5 +1,5 @@
 # The course's two commands:
-#   make course   install the course into .venv and start JupyterLab (headless) on lessons/README.md
+#   make course   install the course into .venv and start JupyterLab (headless) on the first lesson
 #   make test     install the dev tools into .venv, then ruff and pytest
 # Also: make lint (ruff only), make clean (build and test caches; keeps .venv).
 
@@ -15,7 +15,7 @@ PORT ?= 8888
 PYTEST_WORKERS ?= 0
 PYTEST_ARGS ?=
 SHARED_DATASETS := $(abspath $(CURDIR)/../shared/datasets)
-FIRST_PAGE := lessons/README.md
+FIRST_PAGE := lessons/01_tensors_graphs_sessions.ipynb
 
 .PHONY: help course test lint clean
 
