@@ -5,8 +5,10 @@ A plan is compiled once per (fetches, targets, fed tensors) and reused:
      at fed tensors; nothing else in the graph runs;
   2. order: a topological order of what is left (ties broken by creation order, so runs are
      deterministic);
-  3. bind: each op gets its kernel and integer slots for its inputs and outputs, and each slot
-     is freed right after its last reader.
+  3. bind: each op gets its kernel (attributes already bound) and integer slots for its inputs
+     and outputs, and each slot is freed right after its last reader;
+  4. reuse: an elementwise kernel (registered with `reuses_inputs`) may write its result into an
+     input that dies at this op, when nothing else refers to that array (see `_donor`).
 
 Variables have TF1 reference semantics: an op that reads a variable reads its value at the moment
 that op runs, and a fetched variable shows its value at the end of the run (so a train op and the
@@ -16,7 +18,9 @@ global step fetched together show the step after the update).
 and its outputs are dead; only `Merge` takes the live one of its inputs.
 """
 
+import functools
 import heapq
+import sys
 import time
 
 import numpy as np
@@ -86,10 +90,13 @@ class VariableStore:
 # Input sources of a step: (kind, payload)
 _SLOT, _VAR, _REF = 0, 1, 2
 
+# Reusing an input's buffer saves nothing for a small array: inputs known to be smaller are skipped.
+_REUSE_MIN_ELEMENTS = 4096
+
 
 class _Step:
-    __slots__ = ("op", "kernel", "stateful", "sources", "outputs", "attrs", "frees", "control_slots",
-                 "out_dtypes", "is_merge")
+    __slots__ = ("op", "kernel", "stateful", "sources", "input_slots", "outputs", "frees", "control_slots",
+                 "out_dtypes", "is_merge", "done_slot", "donors")
 
 
 class Plan:
@@ -110,41 +117,39 @@ class Plan:
                 slots[t] = len(slots)
             return slots[t]
 
-        self.feed_slots = [(t, slot(t)) for t in feed_tensors]
+        self.feed_slots = [slot(t) for t in feed_tensors]
         op_done_slot = {}  # op -> slot holding its liveness (for control inputs)
         steps = []
+        reuses = []  # per step: the input positions its kernel may write its result into
         for op in order:
+            step = _Step()
+            step.op = op
+            step.control_slots = [op_done_slot[c] for c in op.control_inputs if c in op_done_slot]
             if op.type in _VARIABLE_OPS:
                 # A variable op computes nothing; its readers read the store when they run.
                 # Its liveness slot still exists so control dependencies on it work.
-                op_done_slot[op] = slot(("done", op))
-                step = _Step()
-                step.op, step.kernel, step.stateful, step.sources = op, None, False, []
-                step.outputs, step.attrs, step.control_slots = [], {}, []
+                step.kernel, step.stateful, step.sources, step.outputs = None, False, [], []
+                step.input_slots = []
                 step.out_dtypes, step.is_merge = [], False
-                step.frees = ()
-                steps.append(step)
-                continue
-            op_def = get_op_def(op.type)
-            step = _Step()
-            step.op = op
-            step.kernel = op_def.kernel
-            step.stateful = op_def.stateful
-            step.attrs = op._attrs
-            step.is_merge = op.type == "Merge"
-            sources = []
-            for i, t in enumerate(op.inputs):
-                if t in feed_set:
-                    sources.append((_SLOT, slot(t)))
-                elif t.op.type in _VARIABLE_OPS:
-                    sources.append((_REF if i in op_def.ref_inputs else _VAR, t.op.name))
-                else:
-                    sources.append((_SLOT, slot(t)))
-            step.sources = sources
-            step.control_slots = [op_done_slot[c] for c in op.control_inputs if c in op_done_slot]
-            step.outputs = [slot(t) for t in op.outputs]
-            step.out_dtypes = [t.dtype.as_numpy_dtype for t in op.outputs]
-            op_done_slot[op] = slot(("done", op))
+                reuses.append(())
+            else:
+                op_def = get_op_def(op.type)
+                step.kernel = functools.partial(op_def.kernel, **op._attrs) if op._attrs else op_def.kernel
+                step.stateful = op_def.stateful
+                step.is_merge = op.type == "Merge"
+                sources = []
+                for i, t in enumerate(op.inputs):
+                    if t in feed_set or t.op.type not in _VARIABLE_OPS:
+                        sources.append((_SLOT, slot(t)))
+                    else:
+                        sources.append((_REF if i in op_def.ref_inputs else _VAR, t.op.name))
+                step.sources = sources
+                # Most ops read slots only: their arguments are then a plain list of slot values.
+                step.input_slots = [p for k, p in sources] if all(k == _SLOT for k, _ in sources) else None
+                step.outputs = [slot(t) for t in op.outputs]
+                step.out_dtypes = [t.dtype.as_numpy_dtype for t in op.outputs]
+                reuses.append([i for i in op_def.reuses_inputs if not _known_small(op.inputs[i])])
+            step.done_slot = op_done_slot[op] = slot(("done", op))
             steps.append(step)
 
         # Fetches: a fetched variable is read from the store at the end of the run.
@@ -152,12 +157,10 @@ class Plan:
         for e in fetch_elements:
             if _is_op(e):
                 self.fetch_sources.append((None, op_done_slot.get(e)))
-            elif e in feed_set:
+            elif e in feed_set or e.op.type not in _VARIABLE_OPS:
                 self.fetch_sources.append((_SLOT, slot(e)))
-            elif e.op.type in _VARIABLE_OPS:
-                self.fetch_sources.append((_VAR, e.op.name))
             else:
-                self.fetch_sources.append((_SLOT, slot(e)))
+                self.fetch_sources.append((_VAR, e.op.name))
 
         # Last use of each slot: free it right after that step (fetched slots are kept).
         keep = {p for kind, p in self.fetch_sources if kind == _SLOT}
@@ -172,11 +175,21 @@ class Plan:
         for s, index in last_use.items():
             if s not in keep:
                 frees[index].append(s)
-        for step, f in zip(steps, frees):
+        # A kernel may overwrite an input slot read for the last time here, read once by this op,
+        # neither fed nor fetched; at run time `_donor` checks that nothing else holds the array.
+        never_donated = keep | set(self.feed_slots)
+        for index, (step, f, positions) in enumerate(zip(steps, frees, reuses)):
             step.frees = tuple(f)
+            input_slots = [payload if kind == _SLOT else None for kind, payload in step.sources]
+            step.donors = tuple(
+                (i, input_slots[i]) for i in positions
+                if input_slots[i] is not None and input_slots[i] not in never_donated
+                and last_use[input_slots[i]] == index and input_slots.count(input_slots[i]) == 1)
         self.steps = steps
         self.num_slots = len(slots)
         self.done_slots = op_done_slot
+        # Only a `cond` (its Switch ops) makes dead values; without one no step checks for them.
+        self.has_branches = any(op.type == "Switch" for op in order)
 
     def execute(self, feed_values, ctx, trace=None):
         """Run the steps; `feed_values` aligns with the feed tensors given at compile time."""
@@ -185,56 +198,13 @@ class Plan:
 
     def _execute(self, feed_values, ctx, trace):
         values = [None] * self.num_slots
-        for (_, s), v in zip(self.feed_slots, feed_values):
+        for s, v in zip(self.feed_slots, feed_values):
             values[s] = v
-        store = ctx.store
         for step in self.steps:
-            op = step.op
             if step.kernel is None:  # a variable op: alive, nothing to compute
-                values[self.done_slots[op]] = True
-                continue
-            dead = any(values[s] is DEAD for s in step.control_slots)
-            args = []
-            for kind, payload in step.sources:
-                if kind == _SLOT:
-                    v = values[payload]
-                elif kind == _VAR:
-                    v = store.read(payload)
-                else:
-                    v = VariableRef(payload, store)
-                if v is DEAD:
-                    dead = True
-                args.append(v)
-            if step.is_merge:
-                dead = dead and all(a is DEAD for a in args)
-            if dead:
-                for s in step.outputs:
-                    values[s] = DEAD
-                values[self.done_slots[op]] = DEAD
+                values[step.done_slot] = True
             else:
-                started = time.perf_counter() if trace is not None else 0.0
-                try:
-                    if step.stateful:
-                        ctx.op = op
-                        result = step.kernel(ctx, *args, **step.attrs)
-                    else:
-                        result = step.kernel(ctx.xp, *args, **step.attrs)
-                except errors.OpError as e:
-                    if e.op is None:
-                        e.op = op
-                    raise
-                except (ValueError, IndexError, TypeError, ZeroDivisionError, FloatingPointError) as e:
-                    raise errors.InvalidArgumentError(
-                        None, op, f"{type(e).__name__} in op '{op.name}' ({op.type}): {e}") from e
-                if trace is not None:
-                    trace.append((op, started, time.perf_counter()))
-                outs = step.outputs
-                if len(outs) == 1:
-                    values[outs[0]] = _as_array(ctx.xp, result, step.out_dtypes[0])
-                elif outs:
-                    for s, r, dt in zip(outs, result, step.out_dtypes):
-                        values[s] = r if r is DEAD else _as_array(ctx.xp, r, dt)
-                values[self.done_slots[op]] = True
+                _run_step(step, values, ctx, trace, self.has_branches)
             for s in step.frees:
                 values[s] = None
         results = []
@@ -242,7 +212,7 @@ class Plan:
             if kind is None:
                 results.append(None)
             elif kind == _VAR:
-                results.append(store.read(payload).copy())  # the caller may mutate what it gets
+                results.append(ctx.store.read(payload).copy())  # the caller may mutate what it gets
             else:
                 v = values[payload]
                 if v is DEAD:
@@ -250,6 +220,114 @@ class Plan:
                         None, None, "Retval of a fetch was not set: it lies in the untaken branch of a cond.")
                 results.append(v)
         return results
+
+
+def _run_step(step, values, ctx, trace, has_branches):
+    """Run one op's kernel and store its outputs; an op with a dead input (or control input) is dead.
+
+    (A function of its own, so that no array outlives the step in a local variable: `_donor`
+    counts references.)
+    """
+    op = step.op
+    if step.input_slots is not None:
+        args = [values[s] for s in step.input_slots]
+    else:
+        args = _arguments(step, values, ctx.store)
+    if has_branches and _is_dead(step, values, args):
+        for s in step.outputs:
+            values[s] = DEAD
+        values[step.done_slot] = DEAD
+        return
+    started = time.perf_counter() if trace is not None else 0.0
+    try:
+        if step.stateful:
+            ctx.op = op
+            result = step.kernel(ctx, *args)
+        else:
+            out = _donor(step, values, args) if step.donors else None
+            result = step.kernel(ctx.xp, *args) if out is None else step.kernel(ctx.xp, *args, out=out)
+    except errors.OpError as e:
+        if e.op is None:
+            e.op = op
+        raise
+    except (ValueError, IndexError, TypeError, ZeroDivisionError, FloatingPointError) as e:
+        raise errors.InvalidArgumentError(
+            None, op, f"{type(e).__name__} in op '{op.name}' ({op.type}): {e}") from e
+    if trace is not None:
+        trace.append((op, started, time.perf_counter()))
+    outs = step.outputs
+    if len(outs) == 1:
+        values[outs[0]] = _as_array(ctx.xp, result, step.out_dtypes[0])
+    elif outs:
+        for s, r, dt in zip(outs, result, step.out_dtypes):
+            values[s] = r if r is DEAD else _as_array(ctx.xp, r, dt)
+    values[step.done_slot] = True
+
+
+def _is_dead(step, values, args):
+    """True when the op lies in an untaken branch: a dead input or control input (Merge: all dead)."""
+    if step.is_merge:
+        return all(a is DEAD for a in args)
+    return any(a is DEAD for a in args) or any(values[s] is DEAD for s in step.control_slots)
+
+
+def _known_small(tensor):
+    """True when the tensor's static shape says it has fewer than _REUSE_MIN_ELEMENTS elements."""
+    dims = tensor.shape.as_list() if tensor.shape.ndims is not None else [None]
+    return None not in dims and int(np.prod(dims)) < _REUSE_MIN_ELEMENTS
+
+
+def _arguments(step, values, store):
+    """The kernel arguments of `step`: slot values, variable values, or references to variables."""
+    args = []
+    for kind, payload in step.sources:
+        if kind == _SLOT:
+            args.append(values[payload])
+        elif kind == _VAR:
+            args.append(store.read(payload))
+        else:
+            args.append(VariableRef(payload, store))
+    return args
+
+
+def _references(values, slot):
+    """How many references the array in `values[slot]` has, as `_donor` counts them."""
+    return sys.getrefcount(values[slot])
+
+
+def _plan_references():
+    """The count `_references` gives for an array held only by the plan: its slot and the arguments."""
+    values = [np.empty(1)]
+    args = [values[0]]  # noqa: F841 - the second reference, as a step's argument list holds it
+    return _references(values, 0)
+
+
+_PLAN_REFERENCES = _plan_references()
+
+
+def _donor(step, values, args):
+    """An input array the step's kernel may write its result into, or None.
+
+    The plan has checked that the input dies at this step and is neither fed nor fetched. Here the
+    array must also be a NumPy array that owns its writeable memory, have the result's dtype and
+    shape (every other argument broadcasts into it), and be referenced by the plan alone: a
+    variable's value, a constant, another slot or a view of it would each add a reference.
+    """
+    for position, slot in step.donors:
+        if _references(values, slot) != _PLAN_REFERENCES:  # counted before `array` adds one
+            continue
+        array = args[position]
+        if (type(array) is np.ndarray and array.base is None and array.flags.writeable
+                and array.dtype == step.out_dtypes[0]
+                and all(_broadcasts_to(a.shape, array.shape) for a in args)):
+            return array
+    return None
+
+
+def _broadcasts_to(shape, target):
+    """True when an array of `shape` broadcasts to exactly `target` (NumPy's rules)."""
+    return len(shape) <= len(target) and all(
+        d == t or d == 1 for d, t in zip(reversed(shape), reversed(target)))
 
 
 def _as_array(xp, value, dtype):

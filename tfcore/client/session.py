@@ -213,6 +213,8 @@ def _check_feed(tensor, value):
                         f"include Python scalars, strings, lists, numpy ndarrays. (feeding {tensor.name})")
     dtype = tensor.dtype.base_dtype
     target = dtype.as_numpy_dtype
+    if type(value) is np.ndarray and value.dtype == target and _fits(tensor.shape, value.shape):
+        return value  # the usual feed: nothing to convert, nothing more to check
     try:
         raw = np.asarray(value)
         if dtype.is_integer or dtype.is_bool:
@@ -228,6 +230,14 @@ def _check_feed(tensor, value):
         raise ValueError(f"Cannot feed value of shape {array.shape} for Tensor {tensor.name}, "
                          f"which has shape {tensor.shape}")
     return array
+
+
+def _fits(static_shape, shape):
+    """True when an array of `shape` may be fed for a tensor of `static_shape` (None: any size)."""
+    if static_shape.ndims is None:
+        return True
+    return len(shape) == static_shape.ndims and all(
+        known is None or known == size for known, size in zip(static_shape.as_list(), shape))
 
 
 def _to_output(value):

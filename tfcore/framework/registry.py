@@ -29,14 +29,18 @@ class OpDef:
             array module (numpy or cupy). A stateful kernel gets the run context instead of ``xp``
             (``ctx.xp`` is the array module; ``ctx.store`` the session's variable values).
     ref_inputs: input positions that receive a variable *reference* (a `VariableRef`), not a value.
+    reuses_inputs: input positions whose array an elementwise kernel may write its result into: when
+            such an input dies at this op and nothing else refers to it, the plan calls
+            ``kernel(xp, *arrays, out=that_array)`` (the kernel passes `out` on to its ufunc).
     """
 
-    def __init__(self, type, shape, kernel, stateful=False, ref_inputs=(), where=""):
+    def __init__(self, type, shape, kernel, stateful=False, ref_inputs=(), reuses_inputs=(), where=""):
         self.type = type
         self.shape = shape
         self.kernel = kernel
         self.stateful = stateful
         self.ref_inputs = tuple(ref_inputs)
+        self.reuses_inputs = tuple(reuses_inputs)
         self.where = where
 
     def __repr__(self):
@@ -56,12 +60,13 @@ def _caller(depth=2):
     return f"{path}:{frame.f_lineno}"
 
 
-def register_op(type, shape, kernel, stateful=False, ref_inputs=()):
+def register_op(type, shape, kernel, stateful=False, ref_inputs=(), reuses_inputs=()):
     """Register op `type` with its shape function and kernel; a second registration is an error."""
     if type in _OPS:
         raise KeyError(f"Registering two ops with name '{type}'! "
                        f"(Previous registration was in {_OPS[type].where})")
-    op_def = OpDef(type, shape, kernel, stateful=stateful, ref_inputs=ref_inputs, where=_caller())
+    op_def = OpDef(type, shape, kernel, stateful=stateful, ref_inputs=ref_inputs, reuses_inputs=reuses_inputs,
+                   where=_caller())
     _OPS[type] = op_def
     return op_def
 

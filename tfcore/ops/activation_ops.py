@@ -45,7 +45,8 @@ def relu(features, name=None):
     return apply_op("Relu", [convert_to_tensor(features, name="features")], name=name)
 
 
-register_op("Relu", shape=unchanged, kernel=lambda xp, x: xp.maximum(x, 0))
+register_op("Relu", shape=unchanged, kernel=lambda xp, x, out=None: xp.maximum(x, 0, out=out),
+            reuses_inputs=(0,))
 
 
 @register_gradient("Relu")
@@ -54,7 +55,8 @@ def _ReluGrad(op, grad):
     return [apply_op("ReluGrad", [grad, op.outputs[0]])]
 
 
-register_op("ReluGrad", shape=same_shape, kernel=lambda xp, grad, x: grad * (x > 0))
+register_op("ReluGrad", shape=same_shape, reuses_inputs=(0, 1),
+            kernel=lambda xp, grad, x, out=None: xp.multiply(grad, x > 0, out=out))
 
 
 @register_gradient("ReluGrad")

@@ -96,7 +96,8 @@ def add(x, y, name=None):
     return _binary("Add", x, y, name)
 
 
-register_op("Add", shape=broadcast_binary, kernel=lambda xp, x, y: xp.add(x, y))
+register_op("Add", shape=broadcast_binary, kernel=lambda xp, x, y, out=None: xp.add(x, y, out=out),
+            reuses_inputs=(0, 1))
 
 
 @register_gradient("Add")
@@ -111,7 +112,8 @@ def subtract(x, y, name=None):
     return _binary("Sub", x, y, name)
 
 
-register_op("Sub", shape=broadcast_binary, kernel=lambda xp, x, y: xp.subtract(x, y))
+register_op("Sub", shape=broadcast_binary, kernel=lambda xp, x, y, out=None: xp.subtract(x, y, out=out),
+            reuses_inputs=(0, 1))
 
 
 @register_gradient("Sub")
@@ -126,7 +128,8 @@ def multiply(x, y, name=None):
     return _binary("Mul", x, y, name)
 
 
-register_op("Mul", shape=broadcast_binary, kernel=lambda xp, x, y: xp.multiply(x, y))
+register_op("Mul", shape=broadcast_binary, kernel=lambda xp, x, y, out=None: xp.multiply(x, y, out=out),
+            reuses_inputs=(0, 1))
 
 
 @register_gradient("Mul")
@@ -210,14 +213,14 @@ def add_n(inputs, name=None):
     return apply_op("AddN", inputs, name=name)
 
 
-def _add_n_kernel(xp, *xs):
-    total = xs[0] + xs[1]
+def _add_n_kernel(xp, *xs, out=None):
+    total = xp.add(xs[0], xs[1], out=out)
     for x in xs[2:]:
-        total += x  # `total` is a fresh array here, so adding in place is safe
+        total += x  # `total` is a fresh array (or the plan's dead input), so adding in place is safe
     return total
 
 
-register_op("AddN", shape=same_shape, kernel=_add_n_kernel)
+register_op("AddN", shape=same_shape, kernel=_add_n_kernel, reuses_inputs=(0, 1))
 
 
 @register_gradient("AddN")

@@ -71,13 +71,13 @@ def _bias_add_shape(inputs, data_format):
     return [(value.shape, dtype)]
 
 
-def _bias_add_kernel(xp, value, bias, data_format):
+def _bias_add_kernel(xp, value, bias, data_format, out=None):
     if data_format == "NCHW":
-        return value + bias.reshape((-1,) + (1,) * (value.ndim - 2))
-    return value + bias
+        bias = bias.reshape((-1,) + (1,) * (value.ndim - 2))
+    return xp.add(value, bias, out=out)
 
 
-register_op("BiasAdd", shape=_bias_add_shape, kernel=_bias_add_kernel)
+register_op("BiasAdd", shape=_bias_add_shape, kernel=_bias_add_kernel, reuses_inputs=(0,))
 
 
 @register_gradient("BiasAdd")
