@@ -22,6 +22,7 @@ FIRST_PAGE := lessons/01_tensors_graphs_sessions.ipynb
 help:
 	@echo "make course   install the course into $(VENV) and start JupyterLab on http://127.0.0.1:$(PORT) (PORT=... to change)"
 	@echo "make test     install the dev extras into $(VENV), then ruff check and pytest"
+	@echo "make bench    time tfcore against TensorFlow (and PyTorch if installed); table in benchmarks/README.md"
 	@echo "make lint     ruff check only"
 	@echo "make clean    remove build and test caches (keeps $(VENV))"
 
@@ -68,3 +69,11 @@ clean:
 	rm -rf build dist *.egg-info .pytest_cache .ruff_cache
 	find . -path ./$(VENV) -prune -o \( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -print0 \
 	    | xargs -0 rm -rf
+
+# make bench: tfcore against TensorFlow (and PyTorch where installed), benchmarks/README.md.
+# BENCH_ARGS="--quick" (or --only NAME, --full-lesson, --big, ...) passes options to benchmarks/run.py.
+BENCH_ARGS ?=
+.PHONY: bench
+bench: $(VENV)/.installed-dev
+	@export TFCORE_DATASETS="$${TFCORE_DATASETS:-$(SHARED_DATASETS)}"; \
+	$(PY) -m benchmarks.run $(BENCH_ARGS)

@@ -1,0 +1,130 @@
+"""One engine's worker process for the timed workloads: `python -m benchmarks.worker --engine NAME`.
+
+Each engine runs in a process of its own, so that no engine's threads (TensorFlow's pools, PyTorch's
+OpenMP team, NumPy's BLAS threads) share a process with another's; the parent (`benchmarks.run`)
+alternates its requests between the workers. The protocol is one JSON object per line: requests on
+stdin, replies on the original stdout (everything the engines print goes to stderr).
+
+    {"cmd": "setup", "workload": "lenet_train"}                      -> {"ok": true}
+    {"cmd": "calibrate", "warmup": 2, "sample_seconds": 0.25}        -> {"calls": 12}
+    {"cmd": "sample"}                                                -> {"seconds": 0.081}
+    {"cmd": "profile"}                                               -> {"rows": [...]}  (TF1 engines)
+    {"cmd": "close"}                                                 -> {"ok": true}
+    {"cmd": "exit"}
+
+The first reply, before any request, says whether the engine imported: {"ok": true} or {"error": ...}.
+A failing request answers {"error": "..."} and the worker goes on.
+"""
+
+import argparse
+import json
+import os
+import sys
+import traceback
+
+
+def _reply(channel, message):
+    channel.write(json.dumps(message) + "\n")
+    channel.flush()
+
+
+class Worker:
+    def __init__(self, engine):
+        from benchmarks import engines
+
+        self.engine = engine
+        self.module = engines.load(engine)
+        self.prepared = None
+        self.calls = 1
+
+    def setup(self, workload):
+        from benchmarks.workloads import SETUPS
+
+        self.close()
+        self.prepared = SETUPS[workload](self.engine, self.module)
+        self.prepared.step()  # the first run builds tfcore's plan: a failure shows here, outside the timing
+        return {"ok": True}
+
+    def calibrate(self, warmup, sample_seconds, max_calls=10000):
+        from benchmarks import timing
+
+        self.calls = timing.calibrate(self.prepared.step, warmup, sample_seconds, max_calls)
+        return {"calls": self.calls}
+
+    def sample(self):
+        from benchmarks import timing
+
+        return {"seconds": timing.sample(self.prepared.step, self.calls), "calls": self.calls}
+
+    def profile(self, runs=3):
+        """`runs` FULL_TRACE runs of the step, per op type the median of their total times (one traced
+        run alone is at the mercy of a moment's load)."""
+        ready = self.prepared
+        if ready.sess is None:
+            return {"rows": None}
+        import statistics
+
+        from course.profile import node_times, op_table
+
+        tf = self.module
+        tables, nodes = [], []
+        for _ in range(runs):
+            metadata = tf.RunMetadata()
+            ready.sess.run(ready.fetches, ready.feed, run_metadata=metadata,
+                           options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE))
+            tables.append({r.op_type: r for r in op_table(metadata, graph=ready.sess.graph)})
+            nodes.append({n.name: n for n in node_times(metadata, graph=ready.sess.graph)})
+        types = {op_type: row.count for table in tables for op_type, row in table.items()}
+        medians = {op_type: statistics.median(t[op_type].total_ms if op_type in t else 0.0 for t in tables)
+                   for op_type in types}
+        total = sum(medians.values()) or 1.0
+        rows = [{"op_type": op_type, "count": types[op_type], "total_ms": round(ms, 3),
+                 "share": round(ms / total, 4)}
+                for op_type, ms in sorted(medians.items(), key=lambda item: -item[1])]
+        # The slowest single ops (median over the runs): which convolution, which gradient.
+        node_ms = {name: statistics.median(run[name].micros / 1000 if name in run else 0.0 for run in nodes)
+                   for name in {name for run in nodes for name in run}}
+        op_types = {name: node.op_type for run in nodes for name, node in run.items()}
+        slowest = [{"node": name, "op_type": op_types[name], "ms": round(ms, 3)}
+                   for name, ms in sorted(node_ms.items(), key=lambda item: -item[1])[:8]]
+        return {"rows": rows, "nodes": slowest, "runs": runs}
+
+    def close(self):
+        if self.prepared is not None:
+            self.prepared.close()
+            self.prepared = None
+        import gc
+
+        gc.collect()
+        return {"ok": True}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engine", required=True)
+    args = parser.parse_args(argv)
+    # Replies go to the original stdout; anything printed (by Python or C code) goes to stderr.
+    channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    try:
+        worker = Worker(args.engine)
+    except Exception as error:
+        _reply(channel, {"error": f"{type(error).__name__}: {error}"})
+        return 1
+    _reply(channel, {"ok": True})
+    for line in sys.stdin:
+        request = json.loads(line)
+        cmd = request.pop("cmd")
+        if cmd == "exit":
+            break
+        try:
+            _reply(channel, getattr(worker, cmd)(**request))
+        except Exception as error:
+            traceback.print_exc()
+            _reply(channel, {"error": f"{type(error).__name__}: {error}"})
+    worker.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
