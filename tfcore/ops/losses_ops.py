@@ -133,24 +133,25 @@ def _same_shape(a, b):
 def mean_squared_error(labels, predictions, weights=1.0, scope=None, loss_collection=GraphKeys.LOSSES,
                        reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):
     """Weighted (predictions - labels)^2, reduced (by default: its mean over nonzero weights)."""
-    _check_args(labels, predictions)
-    with name_scope(scope, "mean_squared_error") as scope:  # the reduction below re-enters it
-        predictions = math_ops.cast(convert_to_tensor(predictions), dtypes.float32)
-        labels = math_ops.cast(convert_to_tensor(labels), dtypes.float32)
-        _same_shape(predictions, labels)
-        losses = elementwise_ops.square(math_ops.subtract(predictions, labels))
-        return compute_weighted_loss(losses, weights, scope, loss_collection, reduction=reduction)
+    return _error_loss("mean_squared_error", elementwise_ops.square, labels, predictions, weights, scope,
+                       loss_collection, reduction)
 
 
 def absolute_difference(labels, predictions, weights=1.0, scope=None, loss_collection=GraphKeys.LOSSES,
                         reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):
     """Weighted |predictions - labels|, reduced."""
+    return _error_loss("absolute_difference", elementwise_ops.abs, labels, predictions, weights, scope,
+                       loss_collection, reduction)
+
+
+def _error_loss(default_name, penalty, labels, predictions, weights, scope, loss_collection, reduction):
+    """penalty(predictions - labels) elementwise, weighted and reduced (the regression losses)."""
     _check_args(labels, predictions)
-    with name_scope(scope, "absolute_difference") as scope:  # the reduction below re-enters it
+    with name_scope(scope, default_name) as scope:  # the reduction below re-enters it
         predictions = math_ops.cast(convert_to_tensor(predictions), dtypes.float32)
         labels = math_ops.cast(convert_to_tensor(labels), dtypes.float32)
         _same_shape(predictions, labels)
-        losses = elementwise_ops.abs(math_ops.subtract(predictions, labels))
+        losses = penalty(math_ops.subtract(predictions, labels))
         return compute_weighted_loss(losses, weights, scope, loss_collection, reduction=reduction)
 
 

@@ -118,12 +118,17 @@ def _check_float(dtype, what):
 
 def random_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):
     """Samples of the normal distribution N(mean, stddev^2), of the given shape."""
-    dtype = _check_float(dtype, "random_normal")
-    with get_default_graph().name_scope(name or "random_normal") as scope:
+    return _scaled_normal("RandomStandardNormal", "random_normal", shape, mean, stddev, dtype, seed, name)
+
+
+def _scaled_normal(op_type, default_name, shape, mean, stddev, dtype, seed, name):
+    """mean + stddev * (a standard-normal draw by op `op_type`), named as TF names it."""
+    dtype = _check_float(dtype, default_name)
+    with get_default_graph().name_scope(name or default_name) as scope:
         shape = _shape_tensor(shape)
         mean = convert_to_tensor(mean, dtype=dtype, name="mean")
         stddev = convert_to_tensor(stddev, dtype=dtype, name="stddev")
-        standard = apply_op("RandomStandardNormal", [shape], {"dtype": dtype, **_seed_attrs(seed)})
+        standard = apply_op(op_type, [shape], {"dtype": dtype, **_seed_attrs(seed)})
         return add(standard * stddev, mean, name=scope)
 
 
@@ -143,13 +148,7 @@ NotDifferentiable("RandomStandardNormal")
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):
     """Normal samples (mean, stddev) where values further than 2 stddev from the mean are redrawn."""
-    dtype = _check_float(dtype, "truncated_normal")
-    with get_default_graph().name_scope(name or "truncated_normal") as scope:
-        shape = _shape_tensor(shape)
-        mean = convert_to_tensor(mean, dtype=dtype, name="mean")
-        stddev = convert_to_tensor(stddev, dtype=dtype, name="stddev")
-        standard = apply_op("TruncatedNormal", [shape], {"dtype": dtype, **_seed_attrs(seed)})
-        return add(standard * stddev, mean, name=scope)
+    return _scaled_normal("TruncatedNormal", "truncated_normal", shape, mean, stddev, dtype, seed, name)
 
 
 def _truncated_normal_kernel(ctx, shape, dtype, seed, seed2):
