@@ -105,7 +105,12 @@ def test_pyproject_pins_are_exact():
     assert set(runtime) == {"numpy", "pooch", "tqdm"}
     extras = project["optional-dependencies"]
     course = _pins(extras["course"])
-    assert set(course) == {"jupyterlab", "ipywidgets", "matplotlib", "ipykernel", "nbclient", "nbformat"}
+    assert set(course) == {
+        "jupyterlab", "ipywidgets", "matplotlib", "ipykernel", "nbclient", "nbformat",
+        "h5py", "scipy", "ipycanvas", "nbgrader", "voila",
+    }
+    # The optional GPU extra: CuPy, exactly pinned.
+    assert _pins(extras["gpu"]) == {"cupy-cuda12x": _pins(extras["gpu"])["cupy-cuda12x"]}
     dev_specs = {}
     for req in extras["dev"]:
         name, op, version = _parse_requirement(req)
@@ -119,7 +124,7 @@ def test_pyproject_pins_are_exact():
     # dev carries everything in course (tests execute the notebooks), at the same versions.
     for name, version in course.items():
         assert dev_specs.get(name) == ("==", version), f"dev extra lacks course pin {name}=={version}"
-    for tool in ("pytest", "pytest-xdist", "pytest-timeout", "ruff"):
+    for tool in ("pytest", "pytest-xdist", "pytest-timeout", "ruff", "playwright"):
         assert tool in dev_specs
 
 
