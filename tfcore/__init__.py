@@ -45,6 +45,7 @@ from tfcore.client.session import (ConfigProto, GPUOptions, InteractiveSession, 
                                    Session)
 
 from tfcore import contrib, initializers, losses, nn, random, train
+from tfcore import image
 from tfcore import datasets, io
 from tfcore.platform import app, flags, gfile
 from tfcore.platform import tf_logging as logging
