@@ -17,6 +17,17 @@ the same data verifies too) and, where known, the hash of the file as downloaded
 Every path handed out has been checked against its content sha256; a file that does not match raises
 `DataFileCorruptError` and is never used. Verification results are remembered per (path, size, mtime,
 ctime), in this process and in a small ``verified.json`` in the cache folder, so a file is hashed once.
+
+Two exceptions, both for the VGG19 weight files of lesson 08:
+
+* Where the publisher gives only an md5 of a file (Keras for its VGG19 weights, the neural-style README
+  for the MatConvNet file), the entry carries that ``md5`` instead of a sha256 and every copy is
+  verified against it the same way (the md5 is also the download check). An entry needs one of the two.
+* ``optional`` entries (large files that only one lesson needs, and that lesson runs without them) are
+  found, fetched and verified by name like any other, but the registry as a collection (iteration,
+  ``len``, `Registry.names`, `Registry.entries`) lists only the files the course needs up front, so that
+  ``course data fetch`` does not download half a gigabyte of weights. ``entries(optional=True)`` lists
+  them all.
 """
 
 import gzip
@@ -40,6 +51,7 @@ __all__ = [
     "cache_dir",
     "datasets_dir",
     "content_sha256",
+    "content_hash",
 ]
 
 MNIST_URL = "https://storage.googleapis.com/cvdf-datasets/mnist/"
@@ -47,6 +59,7 @@ MNIST_URL = "https://storage.googleapis.com/cvdf-datasets/mnist/"
 
 _GITHUB_RAW = "https://raw.githubusercontent.com/{repo}/{commit}/{path}"
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+_MD5_RE = re.compile(r"^[0-9a-f]{32}$")
 _CHUNK = 1 << 20
 
 
@@ -94,15 +107,24 @@ class DataFile:
     `subdir` the folder below the data root (``"mnist"``), `sha256` the hash of its content (decompressed
     for ``.gz`` files), `download_hash` the hash of the file as downloaded in pooch's form
     (``"md5:..."``/``"sha256:..."``, or None when unknown) and `description` a line for people.
+    `md5` is the content md5, given instead of `sha256` only where the publisher gives no sha256; `optional`
+    marks a large file the course runs without (see the module docstring).
     """
 
     name: str
     filename: str
     url: str
     subdir: str
-    sha256: str
+    sha256: str | None
     download_hash: str | None = None
     description: str = ""
+    md5: str | None = None
+    optional: bool = False
+
+    @property
+    def content_hash(self):
+        """``(algorithm, hex digest)`` every copy is verified against: the sha256, else the md5."""
+        return ("sha256", self.sha256) if self.sha256 else ("md5", self.md5)
 
     @property
     def compressed(self):
@@ -158,7 +180,13 @@ def content_sha256(path):
 
     Raises `OSError`, `EOFError` or `zlib.error` when a gzip file cannot be decompressed.
     """
-    digest = hashlib.sha256()
+    return content_hash(path, "sha256")
+
+
+def content_hash(path, algorithm="sha256"):
+    """The hex digest of a file's content with `algorithm` (``"sha256"`` or ``"md5"``), of the decompressed
+    bytes for a ``.gz`` file (raises as `content_sha256` does)."""
+    digest = hashlib.new(algorithm)
     opener = gzip.open if str(path).endswith(".gz") else open
     with opener(path, "rb") as f:
         while True:
@@ -193,6 +221,7 @@ def _read_sidecar():
 
 
 def _sidecar_lookup(key):
+    # key[0] is the resolved path, prefixed with "md5:" for md5 digests (sha256 ones keep the bare path)
     record = _read_sidecar().get(key[0])
     if isinstance(record, list) and len(record) == 4 and tuple(record[:3]) == key[1:]:
         return record[3] if isinstance(record[3], str) else None
@@ -201,7 +230,8 @@ def _sidecar_lookup(key):
 
 def _sidecar_store(key, sha):
     sidecar = _sidecar_path()
-    table = {path: record for path, record in _read_sidecar().items() if os.path.exists(path)}
+    table = {path: record for path, record in _read_sidecar().items()
+             if os.path.exists(path.removeprefix("md5:"))}
     table[key[0]] = [*key[1:], sha]
     try:
         sidecar.parent.mkdir(parents=True, exist_ok=True)
@@ -213,17 +243,20 @@ def _sidecar_store(key, sha):
         pass  # a read-only cache only costs a re-hash next time
 
 
-def _actual_sha256(path):
-    """The content sha256 of `path`, from the verification cache when size and mtime are unchanged."""
+def _actual_hash(path, algorithm="sha256"):
+    """The content digest of `path` (sha256 or md5), from the verification cache when size and mtime are
+    unchanged."""
     key = _file_key(path)
-    sha = _VERIFIED.get(key)
-    if sha is None:
-        sha = _sidecar_lookup(key)
-    if sha is None:
-        sha = content_sha256(path)
-        _sidecar_store(key, sha)
-    _VERIFIED[key] = sha
-    return sha
+    if algorithm != "sha256":
+        key = (f"{algorithm}:{key[0]}", *key[1:])
+    digest = _VERIFIED.get(key)
+    if digest is None:
+        digest = _sidecar_lookup(key)
+    if digest is None:
+        digest = content_sha256(path) if algorithm == "sha256" else content_hash(path, algorithm)
+        _sidecar_store(key, digest)
+    _VERIFIED[key] = digest
+    return digest
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -241,20 +274,26 @@ class Registry:
     # -- the table ------------------------------------------------------------------------------------
 
     def register(self, name, filename, url, subdir, sha256, download_hash=None, description="",
-                 replace=False):
+                 replace=False, md5=None, optional=False):
         """Add an entry and return it (a `DataFile`).
 
-        `sha256` is the hash of the content (decompressed for ``.gz``) and is required: every file handed
-        out is verified. Registering the same name again raises `ValueError` unless the entry is identical
-        or `replace` is true.
+        `sha256` is the hash of the content (decompressed for ``.gz``) and is required (every file handed
+        out is verified), except that where the publisher gives only an md5, `sha256` is None and `md5`
+        the content md5. `optional` marks a large file the course runs without. Registering the same
+        name again raises `ValueError` unless the entry is identical or `replace` is true.
         """
         entry = DataFile(name=name, filename=filename, url=url, subdir=subdir.strip("/"),
-                         sha256=sha256.lower(), download_hash=download_hash, description=description)
+                         sha256=sha256.lower() if sha256 else None, download_hash=download_hash,
+                         description=description, md5=md5.lower() if md5 else None, optional=bool(optional))
         return self._add(entry, replace=replace)
 
     def _add(self, entry, replace=False):
-        if not _SHA256_RE.match(entry.sha256):
-            raise ValueError(f"data file {entry.name!r}: sha256 must be 64 hex digits, got {entry.sha256!r}")
+        if entry.sha256 is None and entry.md5 is not None:
+            if not _MD5_RE.match(entry.md5):
+                raise ValueError(f"data file {entry.name!r}: md5 must be 32 hex digits, got {entry.md5!r}")
+        elif entry.sha256 is None or not _SHA256_RE.match(entry.sha256):
+            raise ValueError(f"data file {entry.name!r}: sha256 must be 64 hex digits, got {entry.sha256!r} "
+                             "(an md5 instead only where no sha256 is published)")
         if not entry.filename or "/" in entry.filename or "\\" in entry.filename:
             raise ValueError(f"data file {entry.name!r}: bad file name {entry.filename!r}")
         old = self._entries.get(entry.name)
@@ -280,13 +319,13 @@ class Registry:
                 raise KeyError(f"{name!r} is ambiguous: it matches {sorted(e.name for e in matches)}")
         raise KeyError(f"no data file named {name!r}; known: {', '.join(self.names())}")
 
-    def names(self):
-        """The logical names, in registration order."""
-        return list(self._entries)
+    def names(self, optional=False):
+        """The logical names, in registration order (with `optional`, the optional files' too)."""
+        return [entry.name for entry in self.entries(optional)]
 
-    def entries(self):
-        """The `DataFile` entries, in registration order."""
-        return list(self._entries.values())
+    def entries(self, optional=False):
+        """The `DataFile` entries, in registration order (with `optional`, the optional files too)."""
+        return [entry for entry in self._entries.values() if optional or not entry.optional]
 
     def __contains__(self, name):
         try:
@@ -299,7 +338,7 @@ class Registry:
         return iter(self.entries())
 
     def __len__(self):
-        return len(self._entries)
+        return len(self.entries())
 
     def __repr__(self):
         return f"<Registry of {len(self)} data files>"
@@ -307,27 +346,28 @@ class Registry:
     # -- verification ---------------------------------------------------------------------------------
 
     def verify(self, path, name):
-        """Check the file at `path` against the content sha256 of entry `name`; return `path` as a Path.
+        """Check the file at `path` against the content sha256 (or md5) of entry `name`; return `path`.
 
         Raises `DataFileCorruptError` (naming the path, the expected and the actual hash) on a mismatch or
         when a ``.gz`` file cannot be decompressed.
         """
         entry = self.get(name)
+        algorithm, expected = entry.content_hash
         path = Path(path)
         try:
-            actual = _actual_sha256(path)
+            actual = _actual_hash(path, algorithm)
         except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
             actual = f"unreadable ({type(exc).__name__}: {exc})"
         except OSError as exc:
             if not path.exists():
                 raise
             actual = f"unreadable ({type(exc).__name__}: {exc})"
-        if actual != entry.sha256:
+        if actual != expected:
             what = "decompressed content" if entry.compressed else "content"
             raise DataFileCorruptError(
-                f"data file {path} is corrupt: the sha256 of its {what} should be {entry.sha256} but is "
+                f"data file {path} is corrupt: the {algorithm} of its {what} should be {expected} but is "
                 f"{actual}. It was not used. Delete it and fetch a fresh copy from {entry.url}.",
-                path=str(path), expected=entry.sha256, actual=actual)
+                path=str(path), expected=expected, actual=actual)
         return path
 
     # -- lookup ---------------------------------------------------------------------------------------
@@ -459,3 +499,21 @@ for _stem, _sha, _what in (
     _image("content", _stem, f"{_stem}.jpg", _MAX_SAMPLES[0], _MAX_SAMPLES[1], f"samples/{_stem}.jpg", _sha,
            f"photo: {_what} (Pexels, CC0)")
 del _stem, _commit, _sha, _what
+
+
+# VGG19's convolutional part for lesson 08 (optional: the lesson runs on random weights without them).
+# Keras publishes only the md5 of its file (keras.applications.vgg19, file_hash); the neural-style README
+# gives the md5 of the MatConvNet file (the current "new format" version its vgg.py reads).
+REGISTRY.register(
+    "vgg19/keras-notop", "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5",
+    "https://storage.googleapis.com/tensorflow/keras-applications/vgg19/"
+    "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5", "vgg19", None,
+    download_hash="md5:253f8cb515780f3b799900260a226db6", md5="253f8cb515780f3b799900260a226db6",
+    optional=True, description="VGG19 convolutional weights (Keras, HDF5, 80 MB; Simonyan and Zisserman, "
+    "CC BY 4.0)")
+REGISTRY.register(
+    "vgg19/matconvnet", "imagenet-vgg-verydeep-19.mat",
+    "https://www.vlfeat.org/matconvnet/models/imagenet-vgg-verydeep-19.mat", "vgg19", None,
+    download_hash="md5:106118b7cf60435e6d8e04f6a6dc3657", md5="106118b7cf60435e6d8e04f6a6dc3657",
+    optional=True, description="VGG19 (MatConvNet .mat, 510 MB, what anishathalye/neural-style reads; "
+    "Simonyan and Zisserman, CC BY 4.0)")
