@@ -1,5 +1,8 @@
 """Every op of the op-spec table: (a) values against NumPy, (b) float64 gradient checks,
-(c) values and gradients against real TensorFlow where it is installed."""
+(c) values and gradients against real TensorFlow where it is installed.
+
+(a) and (b) run on each device (the `device` fixture, tests/tfcore/conftest.py): the CPU, the GPU
+where CuPy sees one (skipped with the reason otherwise) and the NumPy-backed placement test device."""
 
 import numpy as np
 import pytest
@@ -15,11 +18,11 @@ def _flat(x):
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("spec", [s for s in ALL_SPECS if s.reference is not None], ids=repr)
-def test_values_match_numpy(spec, dtype):
+def test_values_match_numpy(spec, dtype, device_engine):
     if dtype not in spec.dtypes:
         pytest.skip(f"{spec.name} is not defined for {dtype}")
     arrays = spec.make_inputs(dtype)
-    built = BuiltSpec(tfcore, spec, arrays, with_grads=False)
+    built = BuiltSpec(device_engine, spec, arrays, with_grads=False)
     try:
         got = built.run_outputs(arrays)
     finally:
@@ -40,8 +43,9 @@ def test_values_match_numpy(spec, dtype):
 
 
 @pytest.mark.parametrize("spec", [s for s in ALL_SPECS if s.grad and "float64" in s.dtypes], ids=repr)
-def test_gradient_float64(spec):
-    check_gradients(tfcore, spec, spec.make_inputs("float64"), rtol=spec.grad_rtol, atol=spec.grad_atol)
+def test_gradient_float64(spec, device_engine):
+    check_gradients(device_engine, spec, spec.make_inputs("float64"), rtol=spec.grad_rtol,
+                    atol=spec.grad_atol)
 
 
 @pytest.mark.tensorflow

@@ -1,7 +1,9 @@
 """The seed course programs, run unchanged on tfcore and (where installed) on TensorFlow.
 
 Each program starts both engines from the same weights (random initialisers cannot match
-TensorFlow's generator bit for bit), then the whole computation must agree.
+TensorFlow's generator bit for bit), then the whole computation must agree. The tfcore runs go over
+the devices (the `device_engine` fixture, tests/tfcore/conftest.py): the CPU, the GPU where CuPy sees
+one (skipped with the reason otherwise) and the NumPy-backed placement test device.
 """
 
 import os
@@ -10,7 +12,7 @@ import numpy as np
 import pytest
 
 import tfcore
-from tests.tfcore.harness import engine, engines, reference_tf, require_tf, run_in_graph
+from tests.tfcore.harness import reference_tf, require_tf, run_in_graph
 from tests.tfcore.programs import layer, lenet5, linear_regression, mnist_fc
 
 
@@ -27,9 +29,9 @@ def mnist_dir():
     return path
 
 
-def test_layer_example():
+def test_layer_example(device_engine):
     weights, inputs = layer.default_inputs()
-    ours = run_in_graph(tfcore, layer.program, weights, inputs)
+    ours = run_in_graph(device_engine, layer.program, weights, inputs)
     assert ours["printed"] == 'Tensor("Relu:0", shape=(?, 3), dtype=float32)'
     np.testing.assert_allclose(ours["layer"], np.maximum(inputs @ weights, 0), rtol=1e-6)
     tf = reference_tf()
@@ -40,8 +42,8 @@ def test_layer_example():
         np.testing.assert_allclose(ours["out"], theirs["out"], rtol=1e-6)
 
 
-def test_linear_regression_converges():
-    trajectory = run_in_graph(tfcore, linear_regression.program)
+def test_linear_regression_converges(device_engine):
+    trajectory = run_in_graph(device_engine, linear_regression.program)
     w, b, loss = trajectory[-1]
     assert abs(w - 0.1) < 1e-3 and abs(b - 0.3) < 1e-3 and loss < 1e-7
 
@@ -65,9 +67,17 @@ def _mnist_run(tf, data_dir, model_dir, steps=30, save_every=10):
     return log, losses, step, accuracy
 
 
-@pytest.mark.parametrize("engine_name", engines())
-def test_mnist_train_and_eval_trio(engine_name, mnist_dir, tmp_path):
-    tf = engine(engine_name)
+def test_mnist_train_and_eval_trio(device_engine, mnist_dir, tmp_path):
+    _check_trio(device_engine, mnist_dir, tmp_path)
+
+
+@pytest.mark.tensorflow
+def test_mnist_train_and_eval_trio_on_tensorflow(mnist_dir, tmp_path):
+    _check_trio(require_tf(), mnist_dir, tmp_path)
+
+
+def _check_trio(tf, mnist_dir, tmp_path):
+    """The classic inference/train/eval program: logs, checkpoints, a falling loss, a fair accuracy."""
     log, losses, step, accuracy = _mnist_run(tf, mnist_dir, str(tmp_path))
     assert log[0].startswith("After 1 training step(s), loss on training batch is")
     assert [line.split()[1] for line in log] == ["1", "11", "21"]
@@ -107,9 +117,9 @@ def lenet_batch(mnist_dir):
     return images, mnist.test.labels[:4].astype(np.int64)
 
 
-def test_lenet5_shapes_and_gradients(lenet_batch):
+def test_lenet5_shapes_and_gradients(lenet_batch, device_engine):
     images, labels = lenet_batch
-    out = run_in_graph(tfcore, lenet5.program, images, labels, lenet5.make_weights())
+    out = run_in_graph(device_engine, lenet5.program, images, labels, lenet5.make_weights())
     assert out["shapes"] == {"pool1": [4, 14, 14, 32], "pool2": [4, 7, 7, 64], "reshaped": [4, 3136]}
     assert out["logits"].shape == (4, 10) and np.isfinite(out["loss"])
     assert all(np.all(np.isfinite(g)) for g in out["grads"])

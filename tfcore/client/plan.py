@@ -16,6 +16,13 @@ global step fetched together show the step after the update).
 
 `cond` marks the untaken branch "dead": an op with a dead input or dead control input does not run
 and its outputs are dead; only `Merge` takes the live one of its inputs.
+
+Devices (see tfcore/devices/): a `Placer` gives each op its device when the plan is compiled. Each
+step gets its device's array module (`step.xp`). Where a value crosses devices the plan inserts a
+copy step (one per tensor and target device) calling `tfcore.devices.copy`, the one function that
+moves arrays; feeds are host arrays, fetches come back to the host, a constant on a device is copied
+there once, and a variable's value lives on the variable's device. A plan with every op on the CPU
+has no copy step and runs exactly as before.
 """
 
 import functools
@@ -25,6 +32,9 @@ import time
 
 import numpy as np
 
+from tfcore import devices
+from tfcore.devices import placement
+from tfcore.devices.cpu import CPU
 from tfcore.framework import errors
 from tfcore.framework.registry import DEAD, get_op_def
 
@@ -44,7 +54,7 @@ class VariableRef:
         return self.store.read(self.name)
 
     def write(self, value):
-        self.store.values[self.name] = value
+        dict.__setitem__(self.store.values, self.name, value)  # a kernel's result: already on the device
 
     @property
     def initialized(self):
@@ -52,7 +62,8 @@ class VariableRef:
 
 
 class RunContext:
-    """Passed to stateful kernels: the array module, the variable store and per-op random state."""
+    """Passed to stateful kernels: the array module (of the running op's device), the variable store
+    and per-op random state."""
 
     def __init__(self, xp, store, session):
         self.xp = xp
@@ -72,11 +83,42 @@ class RunContext:
         return gens[key]
 
 
-class VariableStore:
-    """The values of one session's variables, keyed by variable op name."""
+class _Values(dict):
+    """Variable values by name; a value written from outside a kernel (e.g. `Variable.load`) is
+    moved to the variable's device. (Kernels write through `VariableRef.write`, on the right device.)"""
+
+    __slots__ = ("devices",)
 
     def __init__(self):
-        self.values = {}
+        super().__init__()
+        self.devices = {}  # name -> Device, for variables placed off the CPU
+
+    def __setitem__(self, name, value):
+        device = self.devices.get(name)
+        if device is not None and not device.holds(value):
+            value = devices.copy(value, device, devices.holder(value))
+        dict.__setitem__(self, name, value)
+
+
+class VariableStore:
+    """The values of one session's variables, keyed by variable op name, each on its device."""
+
+    def __init__(self):
+        self.values = _Values()
+
+    def place(self, name, device):
+        """Variable `name` lives on `device` (a plan placed it there): move a value already held."""
+        values = self.values
+        if device.is_host:
+            if name in values.devices:
+                del values.devices[name]
+                if name in values:
+                    value = values[name]
+                    dict.__setitem__(values, name, devices.copy(value, CPU, devices.holder(value)))
+            return
+        values.devices[name] = device
+        if name in values:
+            values[name] = values[name]  # moved by _Values.__setitem__ when held elsewhere
 
     def read(self, name):
         try:
@@ -87,8 +129,9 @@ class VariableStore:
             ) from None
 
 
-# Input sources of a step: (kind, payload)
-_SLOT, _VAR, _REF = 0, 1, 2
+# Input sources of a step: (kind, payload); _VAR_COPY reads a variable on another device:
+# payload (name, variable's device, step's device)
+_SLOT, _VAR, _REF, _VAR_COPY = 0, 1, 2, 3
 
 # Reusing an input's buffer saves nothing for a small array: inputs known to be smaller are skipped.
 _REUSE_MIN_ELEMENTS = 4096
@@ -96,21 +139,48 @@ _REUSE_MIN_ELEMENTS = 4096
 
 class _Step:
     __slots__ = ("op", "kernel", "stateful", "sources", "input_slots", "outputs", "frees", "control_slots",
-                 "out_dtypes", "is_merge", "done_slot", "donors")
+                 "out_dtypes", "is_merge", "done_slot", "donors", "xp", "device")
+
+
+class CopyOp:
+    """What a copy step shows in traces and errors: "<tensor op>/_Copy_to_GPU_0" of type "_Copy"."""
+
+    __slots__ = ("name", "type", "device", "inputs", "_id")
+
+    def __init__(self, tensor, target):
+        self.name = f"{tensor.op.name}/_Copy_{tensor.value_index}_to_{target.kind}_{target.index}"
+        self.type = "_Copy"
+        self.device = target.name
+        self.inputs = [tensor]
+        self._id = tensor.op._id
+
+
+def _copy_kernel(xp, value, target, source):
+    return devices.copy(value, target, source)
+
+
+def _constant_kernel(xp, value):
+    return value
 
 
 class Plan:
     """A compiled, reusable schedule for one run signature."""
 
-    def __init__(self, graph, fetch_elements, feed_tensors):
+    def __init__(self, graph, fetch_elements, feed_tensors, placer=None, store=None, constants=None):
+        """Compile the plan. `placer` places ops (default: every op on the CPU, as an unconfigured
+        session does); `store` learns where variables live; `constants` caches constants copied to a
+        device, across the session's plans."""
         self.graph = graph
         feed_set = set(feed_tensors)
         fetch_tensors = [e for e in fetch_elements if not _is_op(e)]
         target_ops = [e for e in fetch_elements if _is_op(e)]
         ops = _prune(fetch_tensors, target_ops, feed_set)
         order = _topological_order(ops)
+        placer = placer or placement.Placer()
+        placed = placer.place(order, _ref_inputs)
+        constants = {} if constants is None else constants
 
-        slots = {}  # tensor -> slot index
+        slots = {}  # tensor (or a tensor's copy on a device) -> slot index
 
         def slot(t):
             if t not in slots:
@@ -118,49 +188,77 @@ class Plan:
             return slots[t]
 
         self.feed_slots = [slot(t) for t in feed_tensors]
+        where = dict.fromkeys(feed_tensors, CPU)  # tensor -> device holding its value (feeds: the host)
         op_done_slot = {}  # op -> slot holding its liveness (for control inputs)
         steps = []
         reuses = []  # per step: the input positions its kernel may write its result into
+
+        def value_on(t, device):
+            """The slot holding tensor `t` on `device`, adding a copy step the first time it is needed."""
+            held = where[t]
+            if device is None or held is device:
+                return slot(t)
+            key = (t, device)
+            if key not in slots:
+                steps.append(_copy_step(CopyOp(t, device), slot(t), slot(key), held, device, t, slot))
+                reuses.append(())
+            return slots[key]
+
         for op in order:
-            step = _Step()
-            step.op = op
-            step.control_slots = [op_done_slot[c] for c in op.control_inputs if c in op_done_slot]
+            device = placed[op]
             if op.type in _VARIABLE_OPS:
                 # A variable op computes nothing; its readers read the store when they run.
                 # Its liveness slot still exists so control dependencies on it work.
+                step = _Step()
+                step.op, step.device, step.xp = op, device, device.xp
+                step.control_slots = [op_done_slot[c] for c in op.control_inputs if c in op_done_slot]
                 step.kernel, step.stateful, step.sources, step.outputs = None, False, [], []
                 step.input_slots = []
                 step.out_dtypes, step.is_merge = [], False
+                if store is not None:
+                    store.place(op.name, device)
                 reuses.append(())
             else:
                 op_def = get_op_def(op.type)
-                step.kernel = functools.partial(op_def.kernel, **op._attrs) if op._attrs else op_def.kernel
-                step.stateful = op_def.stateful
-                step.is_merge = op.type == "Merge"
                 sources = []
                 for i, t in enumerate(op.inputs):
                     if t in feed_set or t.op.type not in _VARIABLE_OPS:
-                        sources.append((_SLOT, slot(t)))
+                        sources.append((_SLOT, value_on(t, placement.input_device(op, i, device))))
+                    elif i in op_def.ref_inputs:
+                        sources.append((_REF, t.op.name))
                     else:
-                        sources.append((_REF if i in op_def.ref_inputs else _VAR, t.op.name))
+                        need = placement.input_device(op, i, device)
+                        held = placed[t.op]
+                        sources.append((_VAR, t.op.name) if need is None or need is held
+                                       else (_VAR_COPY, (t.op.name, held, need)))
+                step = _Step()  # after the copy steps its inputs need
+                step.op, step.device, step.xp = op, device, placement.kernel_module(op, device)
+                step.control_slots = [op_done_slot[c] for c in op.control_inputs if c in op_done_slot]
+                step.kernel = _bind_kernel(op, op_def, device, constants)
+                step.stateful = op_def.stateful
+                step.is_merge = op.type == "Merge"
                 step.sources = sources
                 # Most ops read slots only: their arguments are then a plain list of slot values.
                 step.input_slots = [p for k, p in sources] if all(k == _SLOT for k, _ in sources) else None
                 step.outputs = [slot(t) for t in op.outputs]
+                where.update(dict.fromkeys(op.outputs, placement.output_device(op, device)))
                 step.out_dtypes = [t.dtype.as_numpy_dtype for t in op.outputs]
                 reuses.append([i for i in op_def.reuses_inputs if not _known_small(op.inputs[i])])
             step.done_slot = op_done_slot[op] = slot(("done", op))
             steps.append(step)
 
-        # Fetches: a fetched variable is read from the store at the end of the run.
+        # Fetches: a fetched variable is read from the store at the end of the run; fetched values
+        # come back to the host.
         self.fetch_sources = []
         for e in fetch_elements:
             if _is_op(e):
                 self.fetch_sources.append((None, op_done_slot.get(e)))
             elif e in feed_set or e.op.type not in _VARIABLE_OPS:
-                self.fetch_sources.append((_SLOT, slot(e)))
-            else:
+                self.fetch_sources.append((_SLOT, value_on(e, CPU)))
+            elif placed[e.op].is_host:
                 self.fetch_sources.append((_VAR, e.op.name))
+            else:
+                self.fetch_sources.append((_VAR_COPY, (e.op.name, placed[e.op], CPU)))
 
         # Last use of each slot: free it right after that step (fetched slots are kept).
         keep = {p for kind, p in self.fetch_sources if kind == _SLOT}
@@ -191,6 +289,15 @@ class Plan:
         # Only a `cond` (its Switch ops) makes dead values; without one no step checks for them.
         self.has_branches = any(op.type == "Switch" for op in order)
 
+    def devices(self):
+        """{op: Device} for the ops of this plan (copy steps not included)."""
+        return {step.op: step.device for step in self.steps if not isinstance(step.op, CopyOp)}
+
+    def copies(self):
+        """The copy steps, as (tensor name, source device name, target device name), in run order."""
+        return [(step.op.inputs[0].name, step.kernel.keywords["source"].name, step.device.name)
+                for step in self.steps if isinstance(step.op, CopyOp)]
+
     def execute(self, feed_values, ctx, trace=None):
         """Run the steps; `feed_values` aligns with the feed tensors given at compile time."""
         with np.errstate(all="ignore"):  # like TF, kernels are silent about inf/nan (see check_numerics)
@@ -213,6 +320,9 @@ class Plan:
                 results.append(None)
             elif kind == _VAR:
                 results.append(ctx.store.read(payload).copy())  # the caller may mutate what it gets
+            elif kind == _VAR_COPY:
+                name, held, _ = payload
+                results.append(devices.copy(ctx.store.read(name), CPU, held))
             else:
                 v = values[payload]
                 if v is DEAD:
@@ -220,6 +330,51 @@ class Plan:
                         None, None, "Retval of a fetch was not set: it lies in the untaken branch of a cond.")
                 results.append(v)
         return results
+
+
+def _ref_inputs(op):
+    """The input positions where `op` takes a variable by reference."""
+    return () if op.type in _VARIABLE_OPS else get_op_def(op.type).ref_inputs
+
+
+def _copy_step(copy_op, source_slot, target_slot, source, target, tensor, slot):
+    """A step copying the value in `source_slot` (on `source`) to `target_slot` (on `target`)."""
+    step = _Step()
+    step.op, step.device, step.xp = copy_op, target, target.xp
+    step.control_slots = []
+    step.kernel = functools.partial(_copy_kernel, target=target, source=source)
+    step.stateful, step.is_merge = False, False
+    step.sources = [(_SLOT, source_slot)]
+    step.input_slots = [source_slot]
+    step.outputs = [target_slot]
+    step.out_dtypes = [tensor.dtype.as_numpy_dtype]
+    step.done_slot = slot(("done", copy_op.name))
+    return step
+
+
+def _bind_kernel(op, op_def, device, constants):
+    """The kernel of `op` on `device`, attributes bound: the device's own kernel where one is
+    registered, and for a constant on a device its value, copied there once."""
+    if op.type == "Const" and not device.is_host:
+        key = (op, device)
+        if key not in constants:
+            value = np.asarray(op._attrs["value"], dtype=op.outputs[0].dtype.as_numpy_dtype)
+            constants[key] = devices.copy(value, device)
+        return functools.partial(_constant_kernel, value=constants[key])
+    kernel = op_def.kernel_for(device.kind)
+    if op._attrs:
+        kernel = functools.partial(kernel, **op._attrs)
+    if device.index != 0 and not device.is_host:
+        kernel = _in_scope(kernel, device)
+    return kernel
+
+
+def _in_scope(kernel, device):
+    """`kernel` run with `device` current (CuPy allocates on the current GPU)."""
+    def run(*args, **kwargs):
+        with device.scope():
+            return kernel(*args, **kwargs)
+    return run
 
 
 def _run_step(step, values, ctx, trace, has_branches):
@@ -242,10 +397,11 @@ def _run_step(step, values, ctx, trace, has_branches):
     try:
         if step.stateful:
             ctx.op = op
+            ctx.xp = step.xp
             result = step.kernel(ctx, *args)
         else:
             out = _donor(step, values, args) if step.donors else None
-            result = step.kernel(ctx.xp, *args) if out is None else step.kernel(ctx.xp, *args, out=out)
+            result = step.kernel(step.xp, *args) if out is None else step.kernel(step.xp, *args, out=out)
     except errors.OpError as e:
         if e.op is None:
             e.op = op
@@ -257,10 +413,10 @@ def _run_step(step, values, ctx, trace, has_branches):
         trace.append((op, started, time.perf_counter()))
     outs = step.outputs
     if len(outs) == 1:
-        values[outs[0]] = _as_array(ctx.xp, result, step.out_dtypes[0])
+        values[outs[0]] = _as_array(step.xp, result, step.out_dtypes[0], step.device)
     elif outs:
         for s, r, dt in zip(outs, result, step.out_dtypes):
-            values[s] = r if r is DEAD else _as_array(ctx.xp, r, dt)
+            values[s] = r if r is DEAD else _as_array(step.xp, r, dt, step.device)
     values[step.done_slot] = True
 
 
@@ -278,13 +434,17 @@ def _known_small(tensor):
 
 
 def _arguments(step, values, store):
-    """The kernel arguments of `step`: slot values, variable values, or references to variables."""
+    """The kernel arguments of `step`: slot values, variable values (copied when the variable lives on
+    another device), or references to variables."""
     args = []
     for kind, payload in step.sources:
         if kind == _SLOT:
             args.append(values[payload])
         elif kind == _VAR:
             args.append(store.read(payload))
+        elif kind == _VAR_COPY:
+            name, held, need = payload
+            args.append(devices.copy(store.read(name), need, held))
         else:
             args.append(VariableRef(payload, store))
     return args
@@ -330,10 +490,13 @@ def _broadcasts_to(shape, target):
         d == t or d == 1 for d, t in zip(reversed(shape), reversed(target)))
 
 
-def _as_array(xp, value, dtype):
+def _as_array(xp, value, dtype, device=CPU):
     if value is DEAD:
         return DEAD
     if not isinstance(value, xp.ndarray) or value.dtype != dtype:
+        if not device.is_host and xp is device.xp and not device.holds(value):
+            # A Python scalar or a host array from a kernel on a device: moved by the one copy function.
+            return devices.copy(np.asarray(value, dtype=dtype), device)
         value = xp.asarray(value, dtype=dtype) if dtype is not object else np.asarray(value, dtype=object)
     return value
 

@@ -4,8 +4,10 @@ import contextlib
 
 import numpy as np
 
+from tfcore import devices
 from tfcore.client.fetches import FetchMapper
 from tfcore.client.plan import Plan, RunContext, VariableStore
+from tfcore.devices.placement import Placer
 from tfcore.framework.graph import Tensor, _default_session_stack, get_default_graph
 
 
@@ -19,7 +21,13 @@ class GPUOptions:
 
 
 class ConfigProto:
-    """Session configuration: placement switches and (accepted) threading and GPU options."""
+    """Session configuration: placement switches and (accepted) threading and GPU options.
+
+    allow_soft_placement: an op asking for a device that is not there (no CuPy, no GPU) or that has
+        no kernel for it runs on the CPU, with one log line per plan, instead of failing.
+    log_device_placement: print each op's device when a plan is compiled, as TF does
+        ("MatMul: (MatMul): /job:localhost/replica:0/task:0/device:GPU:0"), on stderr.
+    """
 
     def __init__(self, allow_soft_placement=False, log_device_placement=False, gpu_options=None,
                  device_count=None, intra_op_parallelism_threads=0, inter_op_parallelism_threads=0,
@@ -88,6 +96,9 @@ class BaseSession:
         self._random_generators = {}
         self._plans = {}
         self._context_managers = []
+        self._placer = Placer(allow_soft_placement=bool(self._config.allow_soft_placement),
+                              log_device_placement=bool(self._config.log_device_placement))
+        self._device_constants = {}  # (Const op, device) -> its value on that device
 
     graph = property(lambda self: self._graph)
     graph_def = property(lambda self: self._graph.as_graph_def())
@@ -98,13 +109,15 @@ class BaseSession:
         return _session_as_default(self)
 
     def list_devices(self):
-        return ["/job:localhost/replica:0/task:0/device:CPU:0"]
+        """The devices ops can run on here (full names): the CPU, and each GPU where CuPy sees one."""
+        return devices.list_devices()
 
     def close(self):
         """Release the session's state; using it afterwards raises RuntimeError."""
         self._closed = True
         self._store = VariableStore()
         self._plans = {}
+        self._device_constants = {}
 
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
         """Compute `fetches` (a graph element or a nested list/tuple/dict of them).
@@ -122,13 +135,14 @@ class BaseSession:
         key = (tuple(mapper.unique), tuple(feed_tensors), self._graph.version)
         plan = self._plans.get(key)
         if plan is None:
-            plan = Plan(self._graph, mapper.unique, feed_tensors)
+            plan = Plan(self._graph, mapper.unique, feed_tensors, placer=self._placer, store=self._store,
+                        constants=self._device_constants)
             self._plans[key] = plan
         trace = [] if options is not None and getattr(options, "trace_level", 0) else None
         ctx = RunContext(np, self._store, self)
         values = plan.execute(feed_values, ctx, trace)
         if trace is not None and run_metadata is not None:
-            _fill_metadata(run_metadata, trace)
+            _fill_metadata(run_metadata, trace, plan.devices())
         return mapper.build([_to_output(v) for v in values])
 
     def _prepare_feeds(self, feed_dict):
@@ -241,21 +255,25 @@ def _fits(static_shape, shape):
 
 
 def _to_output(value):
+    # Fetched values are host arrays: the plan copies a device's values back (tfcore.devices.copy).
     if isinstance(value, np.ndarray) and value.ndim == 0:
         return value[()]
-    if value is not None and not isinstance(value, np.ndarray) and hasattr(value, "get"):
-        return _to_output(value.get())  # a device array (cupy): copy back to the host
     if isinstance(value, np.ndarray) and value.flags.writeable is False:
         return value.copy()
     return value
 
 
-def _fill_metadata(run_metadata, trace):
+def _fill_metadata(run_metadata, trace, placed):
+    """One DeviceStepStats per device, in order of first use (the CPU's first); copies are listed
+    under their target device. (Kernels on a GPU run asynchronously: their times are launch times.)"""
     start0 = trace[0][1] if trace else 0.0
-    stats = [NodeExecStats(op.name, op.type, int((s - start0) * 1e6), int((e - s) * 1e6))
-             for op, s, e in trace]
+    by_device = {devices.CPU: []}
+    for op, s, e in trace:
+        device = placed.get(op) or devices.lookup(op.device)
+        by_device.setdefault(device, []).append(
+            NodeExecStats(op.name, op.type, int((s - start0) * 1e6), int((e - s) * 1e6)))
     run_metadata.step_stats.dev_stats = [
-        DeviceStepStats("/job:localhost/replica:0/task:0/device:CPU:0", stats)]
+        DeviceStepStats(devices.full_name(d), stats) for d, stats in by_device.items() if stats or d.is_host]
 
 
 def get_default_session():

@@ -9,6 +9,7 @@ import contextlib
 import re
 import threading
 
+from tfcore import devices
 from tfcore.framework import dtypes as _dtypes
 from tfcore.framework.registry import get_op_def
 from tfcore.framework.tensor_shape import TensorShape, as_shape
@@ -419,15 +420,10 @@ class Graph:
 
 
 def _canonical_device(name):
-    if name is None:
-        return ""
+    """The stamp for ops built under ``tf.device(name)``: "/gpu:0" -> "/device:GPU:0"; None -> ""."""
     if callable(name):
         raise TypeError("Device functions are not supported; pass a device string.")
-    name = name.strip().lower()
-    m = re.search(r"(cpu|gpu)(?::(\d+))?$", name)
-    if name and m:
-        return f"/device:{m.group(1).upper()}:{m.group(2) or 0}"
-    return name
+    return devices.canonical(name)
 
 
 # --- default graph and default session --------------------------------------------------------

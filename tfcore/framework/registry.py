@@ -32,6 +32,9 @@ class OpDef:
     reuses_inputs: input positions whose array an elementwise kernel may write its result into: when
             such an input dies at this op and nothing else refers to it, the plan calls
             ``kernel(xp, *arrays, out=that_array)`` (the kernel passes `out` on to its ufunc).
+    device_kernels: device kind ("GPU") -> a kernel for that kind only, with the same signature,
+            registered with `register_kernel` where the shared `xp` kernel does not serve the device
+            well; every other device runs `kernel`.
     """
 
     def __init__(self, type, shape, kernel, stateful=False, ref_inputs=(), reuses_inputs=(), where=""):
@@ -42,6 +45,11 @@ class OpDef:
         self.ref_inputs = tuple(ref_inputs)
         self.reuses_inputs = tuple(reuses_inputs)
         self.where = where
+        self.device_kernels = {}
+
+    def kernel_for(self, device_kind):
+        """The kernel that runs this op on a device of `device_kind`."""
+        return self.device_kernels.get(device_kind, self.kernel)
 
     def __repr__(self):
         return f"OpDef({self.type!r}, registered at {self.where})"
@@ -69,6 +77,17 @@ def register_op(type, shape, kernel, stateful=False, ref_inputs=(), reuses_input
                    where=_caller())
     _OPS[type] = op_def
     return op_def
+
+
+def register_kernel(type, device_kind, kernel):
+    """Register a device-specific kernel for op `type` on devices of `device_kind` ("GPU"): same
+    signature as the op's shared kernel. A second one for the same op and kind is an error."""
+    op_def = get_op_def(type)
+    device_kind = device_kind.upper()
+    if device_kind in op_def.device_kernels:
+        raise KeyError(f"Registering two {device_kind} kernels for op '{type}'!")
+    op_def.device_kernels[device_kind] = kernel
+    return kernel
 
 
 def get_op_def(type):
