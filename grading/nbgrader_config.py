@@ -1,0 +1,49 @@
+"""nbgrader configuration of the course (read by every `nbgrader ...` command run in this folder).
+
+The course folder is the folder you run nbgrader in (this one, `grading/`, by default): nbgrader
+writes `release/`, `submitted/`, `autograded/`, `feedback/`, `downloaded/`, `exchange/` and
+`gradebook.db` there (all git-ignored here). The source assignments are read from `exercises/` of
+this checkout, wherever the course folder is. To keep the grading files somewhere else, make a folder
+with a one-line `nbgrader_config.py`:
+
+    load_subconfig("/path/to/checkout/grading/nbgrader_config.py")
+
+and run nbgrader in that folder; the course root and the exchange follow it. Override any setting on
+the command line, e.g. `nbgrader autograde 04_gradient_descent --Execute.timeout=120`.
+"""
+
+import os
+from pathlib import Path
+
+c = get_config()  # noqa: F821 - injected by traitlets when it loads this file
+
+_REPO = Path(__file__).resolve().parent.parent
+_ROOT = Path(os.getcwd()).resolve()  # the course folder: where nbgrader runs
+
+c.CourseDirectory.course_id = "tfcore-course"
+c.CourseDirectory.root = str(_ROOT)
+# exercises/<assignment>/<notebook>.ipynb of this checkout (an absolute path: nbgrader joins it to root)
+c.CourseDirectory.source_directory = str(_REPO / "exercises")
+
+# No JupyterHub and no root: the exchange (release/fetch/submit/collect) is a folder inside the course.
+c.Exchange.root = str(_ROOT / "exchange")
+c.Exchange.path_includes_course = True
+c.Exchange.assignment_dir = str(_ROOT)
+
+# Every assignment runs in under a minute; a cell that runs longer than this is stopped (an endless
+# loop earns nothing for its cell and the rest of the notebook, and the class, are still graded).
+c.Execute.timeout = 60
+c.Execute.interrupt_on_timeout = True
+
+# Students must not be able to delete or edit the test cells: they are put back from the source at
+# grading time (nbgrader's OverwriteCells); read-only cells are locked in the released notebooks.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Students' extra files (data, checkpoints) are not copied into the grade: only notebooks count.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.ckpt*",
+                            "checkpoint", "events.out.*"]
+
+# zip_collect: LMS downloads named <student>_<notebook>.ipynb (e.g. "ada_02_activation_functions.ipynb")
+c.ZipCollectApp.collector_plugin = "nbgrader.plugins.zipcollect.FileNameCollectorPlugin"
+c.FileNameCollectorPlugin.named_regexp = r"(?P<student_id>[A-Za-z0-9.-]+)_(?P<file_id>\d\d_\w+|gradient_\w+|kernel_\w+)"
