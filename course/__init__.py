@@ -15,6 +15,7 @@ import importlib
 import json
 import os
 
+from course.device import pick_device as pick_device  # the GPU where present, else the CPU
 from course.engine import engine, engine_name
 from course.progress import progress, progress_range
 from course.settings import choose, fast

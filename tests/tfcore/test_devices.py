@@ -346,3 +346,32 @@ def test_gpu_and_cpu_agree_on_a_conv_net_step():
                 results.append(sess.run([loss, grad]))
     np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-4)
     np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-3, atol=1e-4)
+
+
+# --- the course's choice ----------------------------------------------------------------------
+
+
+def test_course_picks_the_gpu_where_present_and_says_which(monkeypatch, capsys):
+    import course
+    monkeypatch.delenv("COURSE_ENGINE", raising=False)
+    monkeypatch.delenv("COURSE_DEVICE", raising=False)
+    picked = course.pick_device()
+    printed = capsys.readouterr().out
+    if GPU_REASON is None:
+        assert picked == "/gpu:0" and printed.startswith("Device: /device:GPU:0 (")
+    else:
+        assert picked == "/cpu:0"
+        assert printed == f"Device: /device:CPU:0 (NumPy {np.__version__}); no GPU ({GPU_REASON})\n"
+    assert course.pick_device("cpu", quiet=True) == "/cpu:0" and capsys.readouterr().out == ""
+    monkeypatch.setenv("COURSE_DEVICE", "tpu")
+    with pytest.raises(ValueError, match="COURSE_DEVICE='tpu' is not one of"):
+        course.pick_device()
+
+
+@needs_no_gpu
+def test_course_asked_for_a_gpu_says_why_there_is_none(monkeypatch):
+    import course
+    monkeypatch.delenv("COURSE_ENGINE", raising=False)
+    monkeypatch.setenv("COURSE_DEVICE", "gpu")
+    with pytest.raises(RuntimeError, match="COURSE_DEVICE=gpu, but no GPU can be used on tfcore: CuPy"):
+        course.pick_device()
