@@ -5,6 +5,8 @@
     python -m benchmarks.run --only lenet_train,tiny_run --repeats 9
     python -m benchmarks.run --full-lesson    # also lesson 05's full MNIST training, on each engine
     python -m benchmarks.run --big            # also the peak memory of a 512x512 VGG19 style iteration
+    python -m benchmarks.run --gpu            # then the GPU section (benchmarks/gpu.py; skipped, saying
+                                              # why, where tfcore cannot use a GPU)
 
 Prints a table, writes it as JSON (`--out`, default benchmarks/results/latest.json) and, for a full
 default run, puts it into benchmarks/README.md between the markers. See benchmarks/README.md for what
@@ -494,6 +496,8 @@ def parse_args(argv=None):
                         help="training steps for --full-lesson (default %(default)s, the lesson's full run)")
     parser.add_argument("--big", action="store_true",
                         help="also measure the peak memory of a 512x512 VGG19 style iteration")
+    parser.add_argument("--gpu", action="store_true",
+                        help="then the GPU section: tfcore-GPU, TF-GPU, tfcore-CPU (benchmarks/gpu.py)")
     parser.add_argument("--no-profile", dest="profile", action="store_false",
                         help="skip the FULL_TRACE profiles of the LeNet-5 step and the style iteration")
     parser.add_argument("--no-readme", dest="readme", action="store_false",
@@ -529,6 +533,10 @@ def main(argv=None):
             ctx.log(f"{workload.name}: done in {time.time() - t0:.0f} s")
     finally:
         ctx.shutdown()
+    gpu_section = None
+    if args.gpu:
+        from benchmarks import gpu
+        gpu_section = gpu.run_section(quick=args.quick, log=ctx.log)
     settings = {
         "command": " ".join(["python -m benchmarks.run", *(argv if argv is not None else sys.argv[1:])]),
         "quick": args.quick, "repeats": args.repeats, "threads": args.threads, "engines": list(args.engines),
@@ -537,6 +545,8 @@ def main(argv=None):
     }
     report = {"schema": SCHEMA, "machine": machine, "settings": settings, "workloads": rows,
               "profiles": ctx.profiles, "slowest_nodes": ctx.slowest_nodes}
+    if gpu_section is not None:
+        report["gpu"] = gpu_section
 
     print()
     print(text_table(rows))
@@ -547,6 +557,10 @@ def main(argv=None):
         print(line)
     for line in errors_text(rows):
         print("error:", line)
+    if gpu_section is not None:
+        from benchmarks import gpu
+        print()
+        print(gpu.section_text(gpu_section))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     print(f"\nwrote {args.out}")
