@@ -183,6 +183,13 @@ def test_random_ops_draw_on_the_host_so_a_seed_gives_the_same_numbers_everywhere
     np.testing.assert_array_equal(results["/device:CPU:0"], results[TEST])
 
 
+def test_the_placement_tables_name_registered_ops():
+    from tfcore.devices import placement
+    from tfcore.framework.registry import registered_ops
+    named = set(placement.HOST_MEMORY) | placement.HOST_KERNELS | placement.METADATA_OPS
+    assert named - set(registered_ops()) == set()
+
+
 def test_cond_branches_across_devices(graph):
     x = tf.placeholder(tf.float32, [None, 3])
     flag = tf.placeholder(tf.bool, [])

@@ -44,6 +44,9 @@ HOST_MEMORY = {
     "SplitV": (1,),
     "InTopKV2": (2,),
     "UnsortedSegmentSum": (2,),
+    "ResizeBilinear": (1,),
+    "ResizeNearestNeighbor": (1,),
+    "ResizeNearestNeighborGrad": (1,),
 }
 
 METADATA_OPS = frozenset({"Shape", "ShapeN", "Size", "Rank"})
