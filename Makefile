@@ -1,7 +1,8 @@
 # The course's two commands:
 #   make course   install the course into .venv and start JupyterLab (headless) on the first lesson
-#   make test     install the dev tools into .venv, then ruff and pytest
-# Also: make lint (ruff only), make clean (build and test caches; keeps .venv).
+#   make test     install the dev tools into .venv (and Chromium for the browser tests), then ruff and pytest
+# Also: make apps (the Voila apps on http://127.0.0.1:8866), make lint (ruff only),
+# make clean (build and test caches; keeps .venv).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -10,6 +11,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8888
+APPS_PORT ?= 8866
 # pytest-xdist workers. Default 0 (one process): on the 2-core CI machine `-n auto` measured slower
 # (each worker imports TensorFlow, and the two workers slow each other down). PYTEST_WORKERS=auto to try.
 PYTEST_WORKERS ?= 0
@@ -17,11 +19,12 @@ PYTEST_ARGS ?=
 SHARED_DATASETS := $(abspath $(CURDIR)/../shared/datasets)
 FIRST_PAGE := lessons/01_tensors_graphs_sessions.ipynb
 
-.PHONY: help course test lint clean
+.PHONY: help course apps test lint clean
 
 help:
 	@echo "make course   install the course into $(VENV) and start JupyterLab on http://127.0.0.1:$(PORT) (PORT=... to change)"
-	@echo "make test     install the dev extras into $(VENV), then ruff check and pytest"
+	@echo "make apps     serve the Voila apps (apps/) on http://127.0.0.1:$(APPS_PORT) (APPS_PORT=... to change)"
+	@echo "make test     install the dev extras into $(VENV) and Chromium, then ruff check and pytest"
 	@echo "make bench    time tfcore against TensorFlow (and PyTorch if installed); table in benchmarks/README.md"
 	@echo "make lint     ruff check only"
 	@echo "make clean    remove build and test caches (keeps $(VENV))"
@@ -53,11 +56,22 @@ course: $(VENV)/.installed-course
 	    --ServerApp.port_retries=0 --ServerApp.root_dir="$(CURDIR)" \
 	    --LabApp.default_url=/lab/tree/$(FIRST_PAGE) $$allow_root
 
+# The Voila apps: the tree of apps/ at the printed URL, each app at /voila/render/<name>.ipynb.
+apps: $(VENV)/.installed-course
+	@if [ -z "$${TFCORE_DATASETS:-}" ] && [ -d "$(SHARED_DATASETS)" ]; then \
+	    export TFCORE_DATASETS="$(SHARED_DATASETS)"; \
+	    echo "TFCORE_DATASETS=$$TFCORE_DATASETS"; \
+	fi; \
+	echo "Apps: http://127.0.0.1:$(APPS_PORT)/ (draw_a_digit, convolution_explorer, style_a_photo; Ctrl-C to stop)"; \
+	exec $(VENV)/bin/voila --no-browser --Voila.ip=127.0.0.1 --port=$(APPS_PORT) \
+	    --Voila.port_retries=0 apps/
+
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 
 test: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
+	@bash scripts/install-chromium.sh
 	@export TFCORE_DATASETS="$${TFCORE_DATASETS:-$(SHARED_DATASETS)}"; \
 	echo "TFCORE_DATASETS=$$TFCORE_DATASETS"; \
 	workers=""; if [ "$(PYTEST_WORKERS)" != "0" ]; then workers="-n $(PYTEST_WORKERS)"; fi; \
