@@ -9,9 +9,14 @@ The kernels share one idea. Pad the image, then look at it through a strided *wi
 A convolution copies the view once into a patch matrix [N*oh*ow, kh*kw*C] ("im2col") and does one
 BLAS matrix product with the [kh*kw*C, out] filter, piece by piece (a few images, or a few output
 rows of one image, at a time) so that each piece stays in the cache and memory stays flat.
-Its input gradient adds each offset's share back through the same view of a zeros image ("col2im",
-one strided add per offset: a fixed offset never hits a pixel twice). Pooling takes the max or the
-sum over the offsets' strided slices. No Python loop ever runs over pixels.
+Its input gradient, for stride 1, is itself a convolution (of the gradient, with the filter flipped
+and its channel axes swapped: a "transposed convolution") and takes the same path; for larger
+strides it adds each offset's share back through the same view of a zeros image ("col2im", one
+strided add per offset: a fixed offset never hits a pixel twice). Pooling takes the max or the sum
+over the offsets' strided slices; when the windows tile the image (ksize == strides, as in 2x2 max
+pooling) the tiles are a reshape of the image. No Python loop ever runs over pixels.
+
+NOTE (CuPy): the window view uses `xp.lib.stride_tricks.as_strided`, which NumPy and CuPy both have.
 """
 
 import numpy as np
@@ -64,11 +69,12 @@ def _spatial_size(in_size, k, stride, dilation, padding, explicit=(0, 0)):
 
 # im2col builds its patch matrix in pieces of at most this many bytes: small enough to stay in the
 # CPU's cache between the copy and the matrix product, and to keep memory flat (one VGG19 layer at
-# 512x512 would need gigabytes at once); large enough that BLAS runs few calls (each call syncs its
-# threads, slow on a busy machine). On a 2-core machine LeNet-5's second convolution took 22 ms with
-# one matrix, 13 ms with 4 MB pieces, 17 ms with 16 MB; with other programs competing for the cores,
-# 4 MB pieces were the slowest of all and 16 MB the fastest.
-IM2COL_PIECE_BYTES = 16 * 2**20
+# 512x512 would need gigabytes at once). Measured in CPU time with one BLAS thread (steady even on a
+# busy machine; 2 cores, 2 MiB L2 each, 32 MiB L3): LeNet-5's second convolution took 24 ms with 1-2 MiB
+# pieces and 34 ms with 16 MiB ones, its input gradient 31 ms against 51 ms, a 256x256x64 VGG19 layer
+# 65 ms against 95 ms; 0.5 MiB was no better. Fewer, larger pieces only pay where BLAS runs several
+# threads on a machine busy with other work (each call waits for all its threads).
+IM2COL_PIECE_BYTES = 2 * 2**20
 
 
 class _Windows:
@@ -114,6 +120,33 @@ class _Windows:
             images = rows // max(self.oh, 1)
             return [(slice(b, b + images), slice(None)) for b in range(0, n, images)]
         return [(slice(b, b + 1), slice(r, r + rows)) for b in range(n) for r in range(0, self.oh, rows)]
+
+    def transposed(self):
+        """The geometry of this op's input gradient as a stride-1 convolution of the output gradient
+        (flipped filter), or None where that does not apply (strides > 1, or more padding than the
+        kernel spans).
+
+        With stride 1, input pixel y receives from output pixels y + top - i*dh: padding the output
+        gradient by k_eff - 1 - top above lines that up as a plain convolution with offsets reversed.
+        """
+        if (self.sh, self.sw) != (1, 1):
+            return None
+        k_eff_h, k_eff_w = (self.kh - 1) * self.dh + 1, (self.kw - 1) * self.dw + 1
+        top, left = k_eff_h - 1 - self.top, k_eff_w - 1 - self.left
+        bottom, right = self.h + k_eff_h - 1 - self.oh - top, self.w + k_eff_w - 1 - self.ow - left
+        if min(top, bottom, left, right) < 0:
+            return None
+        return _Windows(self.oh, self.ow, self.kh, self.kw, [1, 1, 1, 1], [1, self.dh, self.dw, 1],
+                        "EXPLICIT", [0, 0, top, bottom, left, right, 0, 0])
+
+    def tiles(self, padded):
+        """[N, oh, kh, ow, kw, C]: the windows of `padded` as a reshape (no copy), or None unless the
+        windows tile it (ksize == strides, no dilation): then window (y, x) is tiles[:, y, :, x]."""
+        if (self.kh, self.kw) != (self.sh, self.sw) or (self.dh, self.dw) != (1, 1):
+            return None
+        n, _, _, c = padded.shape
+        covered = padded[:, :self.oh * self.kh, :self.ow * self.kw, :]  # VALID may leave a remainder
+        return covered.reshape(n, self.oh, self.kh, self.ow, self.kw, c)
 
     def offsets(self):
         """For each kernel offset (in row-major order): the slice of the padded image it reads."""
@@ -242,16 +275,25 @@ def _conv2d_shape(inputs, **attrs):
     return [(TensorShape(shape), dtype)]
 
 
+def _im2col_matmul(xp, g, padded, weights, result):
+    """Fill `result` [N, oh, ow, out] with every window of `padded` (flattened in (i, j, c) order)
+    times `weights` [kh*kw*C, out]: one im2col copy and one BLAS product per piece."""
+    n, _, _, c = padded.shape
+    windows = g.window_view(xp, padded)
+    for piece in g.pieces(n, c, padded.dtype.itemsize):
+        patches = windows[piece].reshape(-1, g.kh * g.kw * c)  # im2col: the one copy of the input
+        # A piece is whole images or whole rows of one image: a contiguous block of `result`, so the
+        # reshape is a view and the product lands in place.
+        xp.matmul(patches, weights, out=result[piece].reshape(-1, weights.shape[1]))
+    return result
+
+
 def _conv2d_kernel(xp, x, filter, **attrs):
     kh, kw, c, out = filter.shape
     g = _windows_for(x.shape, (kh, kw), attrs)
-    windows = g.window_view(xp, g.pad(xp, x))
-    weights = filter.reshape(-1, out)  # rows in the (i, j, c) order of a window
     result = xp.empty((x.shape[0], g.oh, g.ow, out), dtype=x.dtype)
-    for piece in g.pieces(x.shape[0], c, x.dtype.itemsize):
-        patches = windows[piece].reshape(-1, kh * kw * c)  # im2col: the one copy of the input
-        result[piece] = xp.matmul(patches, weights).reshape(result[piece].shape)
-    return result
+    # the filter's rows are already in the (i, j, c) order of a flattened window
+    return _im2col_matmul(xp, g, g.pad(xp, x), filter.reshape(-1, out), result)
 
 
 register_op("Conv2D", shape=_conv2d_shape, kernel=_conv2d_kernel)
@@ -319,6 +361,12 @@ def _conv2d_backprop_input_kernel(xp, input_sizes, filter, out_backprop, **attrs
     kh, kw, _, out = filter.shape
     g = _windows_for((n, h, w, c), (kh, kw), attrs)
     g.check_output(out_backprop.shape, "Conv2DBackpropInput")
+    t = g.transposed()
+    if t is not None:
+        # Stride 1: a convolution of out_backprop with the filter flipped in space, in/out swapped.
+        flipped = filter[::-1, ::-1].transpose(0, 1, 3, 2).reshape(-1, c)  # (a small copy)
+        result = xp.empty((n, h, w, c), dtype=out_backprop.dtype)
+        return _im2col_matmul(xp, t, t.pad(xp, out_backprop), flipped, result)
     grad = xp.zeros((n, g.padded_h, g.padded_w, c), dtype=out_backprop.dtype)
     windows = g.window_view(xp, grad)
     weights_t = filter.reshape(-1, out).T
@@ -478,9 +526,9 @@ def _max_pool_kernel(xp, x, **attrs):
     g = _pool_windows(x.shape, **attrs)
     padded = g.pad(xp, x, _lowest(xp, x.dtype))
     windows = g.offsets()
-    out = padded[next(windows)]
+    out = xp.array(padded[next(windows)])  # a copy: the running maximum is updated in place
     for window in windows:
-        out = xp.maximum(out, padded[window])
+        xp.maximum(out, padded[window], out=out)
     return out
 
 
@@ -511,11 +559,37 @@ def _max_pool_grad_shape(inputs, **attrs):
 
 
 def _max_pool_grad_kernel(xp, x, pooled, grad, **attrs):
+    """Each window's gradient goes to its first maximum (row-major order, TF's rule on ties).
+
+    Offset by offset: the elements under that offset that equal their window's maximum take what is
+    left of the window's gradient (`remaining`), and those windows have nothing left for later offsets.
+    Products with the 0/1 mask, not `where` or masked assignment (branchy: several times slower).
+    """
     g = _pool_windows(x.shape, **attrs)
     padded = g.pad(xp, x, _lowest(xp, x.dtype))
+    remaining = xp.array(grad)  # a copy, zeroed where a window's gradient has been given out
+    tiles = g.tiles(padded)
+    if tiles is not None:
+        # The windows tile the image: each pixel is under exactly one window and one offset, so each
+        # offset's share is written straight into its tile positions (no zeros, no adds); pixels of a
+        # VALID remainder that no window covers get zeros.
+        exact = padded.shape[1:3] == (g.oh * g.kh, g.ow * g.kw)
+        result = (xp.empty if exact else xp.zeros)(padded.shape, dtype=grad.dtype)
+        result_tiles = g.tiles(result)
+        last = (g.kh - 1, g.kw - 1)
+        for i in range(g.kh):
+            for j in range(g.kw):
+                hit = tiles[:, :, i, :, j] == pooled
+                xp.multiply(remaining, hit, out=result_tiles[:, :, i, :, j])
+                if (i, j) != last:
+                    xp.multiply(remaining, xp.logical_not(hit, out=hit), out=remaining)
+        return g.crop(result)
+    # Overlapping (or gapped) windows: a pixel may be the maximum of several windows; add the shares.
     result = xp.zeros(padded.shape, dtype=grad.dtype)
-    for window, hit in _max_positions(xp, g, padded, pooled):
-        result[window] += grad * hit
+    for window in g.offsets():
+        hit = padded[window] == pooled
+        result[window] += remaining * hit
+        xp.multiply(remaining, xp.logical_not(hit, out=hit), out=remaining)
     return g.crop(result)
 
 
