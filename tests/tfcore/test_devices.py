@@ -301,6 +301,21 @@ def test_soft_placement_falls_back_to_the_cpu_with_one_log_line(graph, caplog):
     assert all("asked for /device:GPU:0 run on /device:CPU:0" in m and GPU_REASON in m for m in fallbacks)
 
 
+def test_device_count_hides_a_kind_from_the_session(graph, caplog):
+    x = tf.placeholder(tf.float32, [None, 3])
+    with tf.device(TEST):
+        y = tf.nn.relu(x, name="hidden_relu")
+    with tf.Session(config=tf.ConfigProto(device_count={"TEST": 0})) as sess:
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match=r"hidden_relu \(Relu\).*device_count=\{'TEST': 0\}\) hides it"):
+            sess.run(y, {x: X})
+    config = tf.ConfigProto(device_count={"TEST": 0}, allow_soft_placement=True)
+    with tf.Session(config=config) as sess, caplog.at_level(logging.WARNING, logger="tfcore"):
+        assert _placement(sess, y, {x: X}) == {"hidden_relu": "CPU"}
+    with tf.Session(config=tf.ConfigProto(device_count={"TEST": 1})) as sess:
+        assert _placement(sess, y, {x: X}) == {"hidden_relu": "TEST"}
+
+
 def test_list_devices_names_the_cpu_first():
     with tf.Session(graph=tf.Graph()) as sess:
         names = sess.list_devices()

@@ -145,14 +145,13 @@ class _Step:
 class CopyOp:
     """What a copy step shows in traces and errors: "<tensor op>/_Copy_to_GPU_0" of type "_Copy"."""
 
-    __slots__ = ("name", "type", "device", "inputs", "_id")
+    __slots__ = ("name", "type", "device", "inputs")
 
     def __init__(self, tensor, target):
         self.name = f"{tensor.op.name}/_Copy_{tensor.value_index}_to_{target.kind}_{target.index}"
         self.type = "_Copy"
         self.device = target.name
         self.inputs = [tensor]
-        self._id = tensor.op._id
 
 
 def _copy_kernel(xp, value, target, source):

@@ -27,6 +27,8 @@ class ConfigProto:
         no kernel for it runs on the CPU, with one log line per plan, instead of failing.
     log_device_placement: print each op's device when a plan is compiled, as TF does
         ("MatMul: (MatMul): /job:localhost/replica:0/task:0/device:GPU:0"), on stderr.
+    device_count: {"GPU": 0} hides the GPUs from the session (ops asking for one fail, or with soft
+        placement run on the CPU).
     """
 
     def __init__(self, allow_soft_placement=False, log_device_placement=False, gpu_options=None,
@@ -97,7 +99,8 @@ class BaseSession:
         self._plans = {}
         self._context_managers = []
         self._placer = Placer(allow_soft_placement=bool(self._config.allow_soft_placement),
-                              log_device_placement=bool(self._config.log_device_placement))
+                              log_device_placement=bool(self._config.log_device_placement),
+                              device_count=getattr(self._config, "device_count", None))
         self._device_constants = {}  # (Const op, device) -> its value on that device
 
     graph = property(lambda self: self._graph)

@@ -10,8 +10,9 @@ The rules, applied when a plan is compiled (`Placer.place`):
      arithmetic; TF keeps int32 tensors of GPU kernels in host memory too);
   5. an op with a string input or output has no kernel on an accelerator: an error, or the CPU
      with `allow_soft_placement`;
-  6. a device that is not there (no CuPy, no GPU, GPU:3 of one) is an error naming the op and why,
-     or, with `allow_soft_placement`, the CPU and one log line per plan.
+  6. a device that is not there (no CuPy, no GPU, GPU:3 of one, or hidden by the ConfigProto's
+     `device_count`) is an error naming the op and why, or, with `allow_soft_placement`, the CPU and
+     one log line per plan.
 
 On an accelerator, HOST_MEMORY inputs (shape-like int32 arguments that kernels read into Python
 ints) stay on the host, so no kernel waits for a device-to-host copy of a shape; METADATA_OPS read
@@ -66,9 +67,12 @@ def _all_int32(op):
 class Placer:
     """Places the ops of one session's plans, following the session's ConfigProto."""
 
-    def __init__(self, allow_soft_placement=False, log_device_placement=False, stream=None):
+    def __init__(self, allow_soft_placement=False, log_device_placement=False, device_count=None,
+                 stream=None):
         self.allow_soft_placement = allow_soft_placement
         self.log_device_placement = log_device_placement
+        # ConfigProto(device_count={"GPU": 0}) hides devices of a kind from the session, as in TF
+        self.device_count = {kind.upper(): int(n) for kind, n in (device_count or {}).items()}
         self.stream = stream
         self._logged = set()  # ops whose placement was printed already (once per session, as TF)
 
@@ -101,6 +105,10 @@ class Placer:
             device = devices.lookup(op.device)
         except (DeviceUnavailable, ValueError) as e:
             return self._unavailable(op, str(e), fallbacks)
+        allowed = self.device_count.get(device.kind)
+        if allowed is not None and device.index >= allowed and not device.is_host:
+            hidden = f"the session's ConfigProto(device_count={{'{device.kind}': {allowed}}}) hides it"
+            return self._unavailable(op, hidden, fallbacks)
         if device.is_host or op.type in _VARIABLE_OPS:
             return device
         if op.type in HOST_KERNELS or _all_int32(op):
