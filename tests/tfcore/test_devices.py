@@ -244,6 +244,27 @@ def test_a_device_kernel_is_used_on_its_device_only(graph):
     np.testing.assert_array_equal(b, 100.0 - X)
 
 
+@pytest.mark.parametrize("kernel, complaint", [
+    (lambda xp, x: np.asarray(x) * -1.0, "Implicit conversion to a NumPy array is not allowed"),
+    (lambda xp, x: xp.add(x, np.ones(x.shape, np.float32)), "a host (NumPy) array of shape (2,)"),
+    (lambda xp, x: -x + np.ones(x.shape, np.float32), "a host (NumPy) array of shape (2,)"),
+], ids=["numpy-reads-a-device-array", "xp-gets-a-host-array", "operator-mixes-host-and-device"])
+def test_the_test_device_rejects_what_cupy_rejects(graph, kernel, complaint):
+    # What makes the op tests on the test device mean something for the GPU: a kernel that leaves
+    # its `xp` fails there as it would on CuPy.
+    op_def = get_op_def("Neg")
+    register_kernel("Neg", "TEST", kernel)
+    try:
+        with tf.device(TEST):
+            y = tf.negative(tf.constant([1.0, 2.0]), name="strict_neg")
+        with tf.Session() as sess:
+            with pytest.raises(tf.errors.InvalidArgumentError, match="TypeError in op 'strict_neg'") as info:
+                sess.run(y)
+        assert complaint in str(info.value)
+    finally:
+        del op_def.device_kernels["TEST"]
+
+
 # --- devices that are not there ---------------------------------------------------------------
 
 
