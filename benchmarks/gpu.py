@@ -33,10 +33,10 @@ RESULT_PREFIX = "GPU-BENCH-RESULT "
 CONFIGS = (("tfcore_gpu", "tfcore", "gpu", "tfcore GPU"),
            ("tensorflow_gpu", "tensorflow", "gpu", "TensorFlow GPU"),
            ("tfcore_cpu", "tfcore", "cpu", "tfcore CPU"))
-# name -> (title, seconds a child may take per configuration)
+# name -> (title, seconds a child may take per configuration: normally, with --quick)
 WORKLOADS = {
-    "lenet_train": ("LeNet-5, one training step (batch 100, Adam, dropout, L2)", 240),
-    "style_512": ("neural style, one iteration (VGG19 to conv5_1, 512x512, Adam)", 420),
+    "lenet_train": ("LeNet-5, one training step (batch 100, Adam, dropout, L2)", (240, 90)),
+    "style_512": ("neural style, one iteration (VGG19 to conv5_1, 512x512, Adam)", (420, 180)),
 }
 GOAL_VS_TF = 1.5  # tfcore-GPU / TF-GPU at most
 GOAL_VS_CPU = 10.0  # tfcore-CPU / tfcore-GPU at least
@@ -131,7 +131,7 @@ def _child_main(args):
 
 
 def _run_child(engine, device, workload, quick):
-    timeout = WORKLOADS[workload][1]
+    timeout = WORKLOADS[workload][1][1 if quick else 0]
     command = [sys.executable, "-m", "benchmarks.gpu", "--child", "--engine", engine, "--device", device,
                "--workload", workload, "--repeats", "3" if quick else "5",
                "--sample-seconds", "0.3" if quick else "1.0", "--deadline", str(timeout * 0.8)]
