@@ -418,3 +418,31 @@ def test_course_asked_for_a_gpu_says_why_there_is_none(monkeypatch):
     monkeypatch.setenv("COURSE_DEVICE", "gpu")
     with pytest.raises(RuntimeError, match="COURSE_DEVICE=gpu, but no GPU can be used on tfcore: CuPy"):
         course.pick_device()
+
+
+# --- the GPU benchmark section ----------------------------------------------------------------
+
+
+@needs_no_gpu
+def test_the_gpu_benchmark_section_says_why_it_was_skipped():
+    from benchmarks import gpu
+    section = gpu.run_section(quick=True, log=lambda message: None)
+    assert gpu.section_text(section) == f"GPU section skipped: {GPU_REASON}"
+
+
+def test_the_gpu_benchmark_section_judges_both_goals():
+    from benchmarks import gpu
+    cells = {"tfcore_gpu": {"value": 3.0}, "tensorflow_gpu": {"value": 2.5}, "tfcore_cpu": {"value": 24.0}}
+    row = gpu.evaluate(cells)
+    assert row["tfcore_gpu_over_tf_gpu"] == pytest.approx(1.2) and row["goal_vs_tf_met"] is True
+    assert row["cpu_over_gpu"] == pytest.approx(8.0) and row["goal_vs_cpu_met"] is False
+    no_tf = gpu.evaluate({**cells, "tensorflow_gpu": {"na": "TensorFlow sees no GPU"}})
+    assert no_tf["tfcore_gpu_over_tf_gpu"] is None and no_tf["goal_vs_tf_met"] is None
+    section = {"device": "/device:GPU:0 (test)", "workloads": [
+        {"name": "lenet_train", "title": "LeNet-5", "unit": "ms", "results": {**cells, "tensorflow_gpu": {
+            "na": "TensorFlow sees no GPU"}}, **no_tf}]}
+    text = gpu.section_text(section).splitlines()
+    assert text[0] == "GPU section on /device:GPU:0 (test):"
+    assert text[3].split() == ["LeNet-5", "ms", "3.00", "n/a", "24.0", "n/a", "<=", "1.5", "-", "8.0", ">=",
+                               "10", "not", "met"]
+    assert text[4] == "lenet_train on TensorFlow GPU: TensorFlow sees no GPU"
