@@ -580,7 +580,9 @@ def _max_pool_grad_kernel(xp, x, pooled, grad, **attrs):
         for i in range(g.kh):
             for j in range(g.kw):
                 hit = tiles[:, :, i, :, j] == pooled
-                xp.multiply(remaining, hit, out=result_tiles[:, :, i, :, j])
+                # (into a contiguous temporary first: a float-by-bool product written straight into
+                # the strided tile runs NumPy's slow casting loop)
+                result_tiles[:, :, i, :, j] = remaining * hit
                 if (i, j) != last:
                     xp.multiply(remaining, xp.logical_not(hit, out=hit), out=remaining)
         return g.crop(result)
