@@ -55,8 +55,10 @@ def _engine(name, device):
     if name == "tfcore":
         import tfcore
         return tfcore, None
-    os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")  # leave GPU memory to nobody else
+    os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")  # take GPU memory as needed, not all
     from benchmarks import engines
+    if not engines.available("tensorflow"):
+        return None, "TensorFlow is not installed"
     tf = engines.load("tensorflow")
     import tensorflow
     if device == "gpu" and not tensorflow.config.list_physical_devices("GPU"):
