@@ -35,8 +35,9 @@ c.Exchange.assignment_dir = str(_ROOT)
 c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
 
-# Students must not be able to delete or edit the test cells: they are put back from the source at
-# grading time (nbgrader's OverwriteCells); read-only cells are locked in the released notebooks.
+# Students must not be able to delete or edit the test cells: autograde puts edited ones back from the
+# source (OverwriteCells) and, with this, deleted ones too (nbgrader's default leaves them out: 0 points).
+c.OverwriteCells.add_missing_cells = True
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
@@ -44,6 +45,7 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.ckpt*",
                             "checkpoint", "events.out.*"]
 
-# zip_collect: LMS downloads named <student>_<notebook>.ipynb (e.g. "ada_02_activation_functions.ipynb")
+# zip_collect: LMS downloads named <student>_<notebook>.ipynb, e.g. "ada_02_activation_functions.ipynb"
+# (student ids without "_"; the pattern is matched against the file's whole path)
 c.ZipCollectApp.collector_plugin = "nbgrader.plugins.zipcollect.FileNameCollectorPlugin"
-c.FileNameCollectorPlugin.named_regexp = r"(?P<student_id>[A-Za-z0-9.-]+)_(?P<file_id>\d\d_\w+|gradient_\w+|kernel_\w+)"
+c.FileNameCollectorPlugin.named_regexp = r".*/(?P<student_id>[^/_]+)_(?P<file_id>[^/]+)\.ipynb$"
