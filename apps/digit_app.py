@@ -45,9 +45,10 @@ def preview_png(image, scale=4):
 
 
 class DigitApp:
-    """The app's widgets and callbacks. `stroke(points)` draws a stroke from Python (tests, demos)."""
+    """The app's widgets and callbacks, with `model` (a `digits.DigitModel`) or the one restored from
+    `checkpoint`. `stroke(points)` draws a stroke from Python (tests, demos)."""
 
-    def __init__(self, model=None):
+    def __init__(self, model=None, checkpoint=digits.CHECKPOINT):
         import ipywidgets as widgets
         from ipycanvas import Canvas
 
@@ -56,7 +57,7 @@ class DigitApp:
         self.model = None
         self.message = widgets.HTML()
         try:
-            self.model = model if model is not None else digits.DigitModel()
+            self.model = model if model is not None else digits.DigitModel(checkpoint)
         except (OSError, ValueError) as exc:  # a missing or unreadable checkpoint: say so, no traceback
             self.message.value = ("<p style='color:#b00'>The digit model could not be loaded: "
                                   f"{html.escape(str(exc))}</p>")
@@ -90,8 +91,9 @@ class DigitApp:
         left = widgets.VBox([paper, self.canvas,
                              self.clear_button])
         sees = widgets.HTML("<b>What the network sees</b> (28 x 28, like MNIST)")
-        right = widgets.VBox([self.prediction, self.table, sees, self.preview, self.message])
-        self.widget = widgets.HBox([left, right], layout=widgets.Layout(gap="24px"))
+        right = widgets.VBox([self.prediction, self.table, sees, self.preview, self.message],
+                             layout=widgets.Layout(margin="0 0 0 24px"))
+        self.widget = widgets.HBox([left, right])
 
     # -- drawing -------------------------------------------------------------------------------------
 
@@ -140,7 +142,7 @@ class DigitApp:
         """Draw one stroke through `points` [(x, y), ...] in canvas pixels, then predict."""
         from ipycanvas import hold_canvas
 
-        with hold_canvas(self.canvas):
+        with hold_canvas():
             self._on_down(*points[0])
             for point in points[1:]:
                 self._on_move(*point)

@@ -33,6 +33,7 @@ def parse_args(argv=None):
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--learning-rate", type=float, default=0.001)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--test-images", type=int, default=10000, help="MNIST test images to measure on")
     parser.add_argument("--out", type=Path, default=digits.CHECKPOINT, help="checkpoint prefix to write")
     return parser.parse_args(argv)
 
@@ -69,17 +70,19 @@ def main(argv=None):
             if step % 50 == 0:
                 bar.set_postfix(loss=f"{loss_value:.3f}")
         seconds = time.time() - start
+        test_images = mnist.test.images[:args.test_images]
         predicted = np.concatenate([
-            sess.run(prediction, {images: mnist.test.images[i:i + 1000].reshape(-1, 28, 28, 1)})
-            for i in range(0, len(mnist.test.images), 1000)])
-        accuracy = float(np.mean(predicted == mnist.test.labels))
+            sess.run(prediction, {images: test_images[i:i + 1000].reshape(-1, 28, 28, 1)})
+            for i in range(0, len(test_images), 1000)])
+        accuracy = float(np.mean(predicted == mnist.test.labels[:args.test_images]))
         args.out.parent.mkdir(parents=True, exist_ok=True)
         path = saver.save(sess, str(args.out), write_meta_graph=False, write_state=False)
 
     files = sorted(p for p in args.out.parent.iterdir() if p.name.startswith(args.out.name))
     size = sum(p.stat().st_size for p in files)
     summary = {"checkpoint": path, "steps": args.steps, "batch_size": args.batch_size,
-               "training_seconds": round(seconds, 1), "test_accuracy": round(accuracy, 4),
+               "training_seconds": round(seconds, 1), "test_images": len(test_images),
+               "test_accuracy": round(accuracy, 4),
                "weights": int(sum(np.prod(v.get_shape().as_list()) for v in weights)), "bytes": size}
     print(json.dumps(summary, indent=1))
     return 0

@@ -77,6 +77,14 @@ def wait_until_answers(url, timeout=60):
         time.sleep(0.5)
 
 
+def wait_for(condition, timeout, what):
+    """Poll `condition()` until it is true; fails naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
+        time.sleep(0.25)
+
+
 def screenshot(page, name):
     """Save a full-page screenshot as runs/screenshots/<name>.png; returns its path."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

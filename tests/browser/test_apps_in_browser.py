@@ -2,11 +2,9 @@
 answers an interaction (a drawn stroke changes the prediction; editing the kernel changes the picture;
 styling produces an image)."""
 
-import time
-
 import pytest
 
-from tests.browser.helpers import screenshot, wait_until_answers
+from tests.browser.helpers import screenshot, wait_for, wait_until_answers
 
 pytestmark = pytest.mark.slow
 
@@ -43,14 +41,6 @@ def assert_clean(page, name):
     code = page.locator(".jp-CodeCell .jp-InputArea, .jp-CodeMirrorEditor, .cm-editor")
     assert code.count() == 0, f"{name} shows code"
     assert not page.errors, page.errors
-
-
-def wait_for(condition, timeout, what):
-    """Poll `condition()` until it is true; fails naming `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
-        time.sleep(0.25)
 
 
 # -- draw a digit -------------------------------------------------------------------------------------
@@ -132,3 +122,25 @@ def test_convolution_explorer_redraws_when_the_kernel_is_edited(page, apps_url):
     page.locator("select").nth(1).select_option(label="photo bridge")
     wait_for(lambda: image.get_attribute("src") != source, 60, "the picture to change with another image")
     assert_clean(page, "convolution_explorer")
+
+
+# -- style a photo ------------------------------------------------------------------------------------
+
+
+def test_style_a_photo_produces_an_image(page, apps_url):
+    open_app(page, apps_url, "style_a_photo", ".styled-result")
+    result = page.locator("img.styled-result")
+    assert result.evaluate("img => img.naturalWidth") == 0, "a result before styling"
+    photos = page.locator(".widget-image:not(.styled-result)")
+    shown = "img => img.naturalWidth > 0"
+    wait_for(lambda: photos.count() >= 2 and all(photos.nth(i).evaluate(shown) for i in range(2)), 60,
+             "the photo and the painting")
+
+    page.get_by_role("button", name="Style it").click()
+    wait_for(lambda: result.evaluate("img => img.complete && img.naturalWidth") > 0, 300, "the styled image")
+    result.scroll_into_view_if_needed()
+    screenshot(page, "voila_style_a_photo_result")
+    notes = page.locator(".style-note").all_inner_texts()
+    assert notes and ("Gatys" in notes[0] or "fast network" in notes[0]), notes
+    assert page.locator(".style-error").count() == 0, page.locator(".style-error").all_inner_texts()
+    assert_clean(page, "style_a_photo")
