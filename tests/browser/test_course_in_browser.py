@@ -22,16 +22,23 @@ _CELL_STATES = """() => Array.from(document.querySelectorAll('.jp-Notebook .jp-C
 })"""
 
 
-def test_make_course_answers_at_its_printed_url(course_server):
+def test_make_course_answers_at_its_printed_url(page, course_server):
     url = course_server.url()
     assert re.search(r"/lab/tree/lessons/01_tensors_graphs_sessions\.ipynb\?token=", url), url
     body = wait_until_answers(url)
     assert "JupyterLab" in body
     printed = "\n".join(course_server.lines)
     assert "Course: http://127.0.0.1:" in printed and LESSON in printed
+    page.goto(url)  # the printed link opens JupyterLab on lesson 01
+    tab = page.locator(".lm-TabBar-tab.jp-mod-current .lm-TabBar-tabLabel")
+    tab.wait_for()
+    wait_for(lambda: tab.inner_text().strip() == "01_tensors_graphs_sessions.ipynb", 60, "lesson 01's tab")
+    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-MarkdownCell")
+    screenshot(page, "jupyterlab_make_course_opens_lesson01")
+    assert not page.errors, page.errors
 
 
-def test_lesson01_runs_in_jupyterlab_and_shows_its_figure(course_server, page):
+def test_lesson01_runs_in_jupyterlab_and_shows_its_figure(page, course_server):
     lesson_file = ROOT / LESSON
     stored = lesson_file.read_bytes()
     code_cells = sum(cell["cell_type"] == "code" for cell in json.loads(stored)["cells"])

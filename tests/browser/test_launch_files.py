@@ -59,6 +59,14 @@ def test_binder_links_resolve_to_files_in_the_repository():
     assert rendered == {f"apps/{name}.ipynb" for name in APPS}, "one README link per app"
 
 
+def test_app_notebooks_are_stored_without_outputs():
+    for name in APPS:
+        notebook = json.loads((ROOT / "apps" / f"{name}.ipynb").read_text())
+        for cell in notebook["cells"]:
+            if cell["cell_type"] == "code":
+                assert cell["outputs"] == [] and cell["execution_count"] is None, f"{name} has outputs"
+
+
 def test_readme_names_the_commands():
     for command in ("make course", "make test", "make apps"):
         assert f"`{command}" in README, f"README does not mention {command}"
