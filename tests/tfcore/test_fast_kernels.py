@@ -2,7 +2,7 @@
 
 The kernels in tfcore/ops/conv_ops.py take shortcuts for speed: im2col in pieces with one matrix
 product each, the stride-1 input gradient as a transposed convolution (another im2col), the other
-input gradients as strided adds, max pooling and its gradient over reshaped tiles when the windows
+input gradients as strided adds, a max-pool gradient that writes each pixel once when the windows
 tile the image. The references here take none: they loop over kernel offsets (or windows) and do the
 arithmetic of the definition. Each case also checks which path the kernel takes, so a case cannot
 silently stop covering its shortcut, and that float32 stays float32.
@@ -228,8 +228,7 @@ def test_max_pool_and_its_gradient_match_the_definition(name, values):
     x = rng.permutation(np.prod(x_shape)).reshape(x_shape).astype(np.float32) if values == "distinct" \
         else _tie_heavy(x_shape, 7)
     attrs = {"ksize": [1, *ksize, 1], "strides": [1, *strides, 1], "padding": padding, "data_format": "NHWC"}
-    windows = conv_ops._pool_windows(x.shape, **attrs)
-    assert (windows.tiles(windows.pad(np, x, -np.inf)) is not None) == tiles
+    assert conv_ops._pool_windows(x.shape, **attrs).tile() == tiles
     pooled = conv_ops._max_pool_kernel(np, x, **attrs)
     dy = rng.standard_normal(pooled.shape).astype(np.float32)
     want_pooled, want_dx = max_pool_refs(x, ksize, strides, padding, dy)

@@ -14,7 +14,8 @@ and its channel axes swapped: a "transposed convolution") and takes the same pat
 strides it adds each offset's share back through the same view of a zeros image ("col2im", one
 strided add per offset: a fixed offset never hits a pixel twice). Pooling takes the max or the sum
 over the offsets' strided slices; when the windows tile the image (ksize == strides, as in 2x2 max
-pooling) the tiles are a reshape of the image. No Python loop ever runs over pixels.
+pooling) the max-pool gradient writes each pixel once instead of adding. No Python loop ever runs
+over pixels.
 
 NOTE (CuPy): the window view uses `xp.lib.stride_tricks.as_strided`, which NumPy and CuPy both have.
 """
@@ -139,14 +140,11 @@ class _Windows:
         return _Windows(self.oh, self.ow, self.kh, self.kw, [1, 1, 1, 1], [1, self.dh, self.dw, 1],
                         "EXPLICIT", [0, 0, top, bottom, left, right, 0, 0])
 
-    def tiles(self, padded):
-        """[N, oh, kh, ow, kw, C]: the windows of `padded` as a reshape (no copy), or None unless the
-        windows tile it (ksize == strides, no dilation): then window (y, x) is tiles[:, y, :, x]."""
-        if (self.kh, self.kw) != (self.sh, self.sw) or (self.dh, self.dw) != (1, 1):
-            return None
-        n, _, _, c = padded.shape
-        covered = padded[:, :self.oh * self.kh, :self.ow * self.kw, :]  # VALID may leave a remainder
-        return covered.reshape(n, self.oh, self.kh, self.ow, self.kw, c)
+    def tile(self):
+        """Whether the windows tile the image: no overlaps, no gaps (ksize == strides, no dilation).
+        Then every pixel lies under exactly one window and one offset (pixels of a VALID remainder
+        under none)."""
+        return (self.kh, self.kw) == (self.sh, self.sw) and (self.dh, self.dw) == (1, 1)
 
     def offsets(self):
         """For each kernel offset (in row-major order): the slice of the padded image it reads."""
@@ -572,21 +570,19 @@ def _max_pool_grad_kernel(xp, x, pooled, grad, **attrs):
     g = _pool_windows(x.shape, **attrs)
     padded = g.pad(xp, x, _lowest(xp, x.dtype))
     remaining = xp.array(grad)  # a copy, zeroed where a window's gradient has been given out
-    tiles = g.tiles(padded)
-    if tiles is not None:
-        # The windows tile the image: each pixel is under exactly one window and one offset, so each
-        # offset's share is written straight into its tile positions (no zeros, no adds); pixels of a
-        # VALID remainder that no window covers get zeros.
+    if g.tile():
+        # Each pixel is under one window and one offset: each offset's share is written straight
+        # into its pixels (no zeros, no adds), except that a VALID remainder no window covers is 0.
         exact = padded.shape[1:3] == (g.oh * g.kh, g.ow * g.kw)
         result = (xp.empty if exact else xp.zeros)(padded.shape, dtype=grad.dtype)
-        result_tiles = g.tiles(result)
+        windows, result_windows = g.window_view(xp, padded), g.window_view(xp, result)
         last = (g.kh - 1, g.kw - 1)
         for i in range(g.kh):
             for j in range(g.kw):
-                hit = tiles[:, :, i, :, j] == pooled
+                hit = windows[:, :, :, i, j] == pooled
                 # (into a contiguous temporary first: a float-by-bool product written straight into
-                # the strided tile runs NumPy's slow casting loop)
-                result_tiles[:, :, i, :, j] = remaining * hit
+                # the strided view runs NumPy's slow casting loop)
+                result_windows[:, :, :, i, j] = remaining * hit
                 if (i, j) != last:
                     xp.multiply(remaining, xp.logical_not(hit, out=hit), out=remaining)
         return g.crop(result)
