@@ -71,13 +71,15 @@ def inference(tf, images, dropout_rate=None):
 
 
 class DigitModel:
-    """The trained network, restored once into its own graph and session."""
+    """The trained network, restored once into its own graph and session. The checkpoint is in tfcore's
+    format (the training script runs on tfcore), so tfcore is the default engine whatever
+    COURSE_ENGINE says."""
 
     def __init__(self, checkpoint=CHECKPOINT, tf=None):
         if tf is None:
             import course
 
-            tf = course.engine()
+            tf = course.engine("tfcore")
         checkpoint = Path(checkpoint)
         if not Path(str(checkpoint) + ".index").is_file():
             raise FileNotFoundError(

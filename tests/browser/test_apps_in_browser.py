@@ -2,6 +2,7 @@
 answers an interaction (a drawn stroke changes the prediction; editing the kernel changes the picture;
 styling produces an image)."""
 
+import numpy as np
 import pytest
 
 from tests.browser.helpers import screenshot, wait_for, wait_until_answers
@@ -62,8 +63,6 @@ def predicted_digit(page):
 
 
 def test_draw_a_digit_predicts_what_is_drawn(page, apps_url):
-    import numpy as np
-
     open_app(page, apps_url, "draw_a_digit", ".digit-prediction")
     page.wait_for_selector("canvas")
     assert predicted_digit(page) == "", "a prediction before anything was drawn"
@@ -127,7 +126,9 @@ def test_convolution_explorer_redraws_when_the_kernel_is_edited(page, apps_url):
 # -- style a photo ------------------------------------------------------------------------------------
 
 
-def test_style_a_photo_produces_an_image(page, apps_url):
+def test_style_a_photo_produces_an_image(page, apps_url, tmp_path):
+    from PIL import Image
+
     open_app(page, apps_url, "style_a_photo", ".styled-result")
     result = page.locator("img.styled-result")
     assert result.evaluate("img => img.naturalWidth") == 0, "a result before styling"
@@ -135,6 +136,20 @@ def test_style_a_photo_produces_an_image(page, apps_url):
     shown = "img => img.naturalWidth > 0"
     wait_for(lambda: photos.count() >= 2 and all(photos.nth(i).evaluate(shown) for i in range(2)), 60,
              "the photo and the painting")
+
+    # Upload a photo of our own: a sunset gradient 96 x 64, which becomes the photo to style.
+    rows = np.linspace(0, 1, 64)[:, None, None]
+    sunset = np.uint8(255 * np.concatenate([np.broadcast_to(rows, (64, 96, 1)),
+                                            np.broadcast_to(0.4 + 0 * rows, (64, 96, 1)),
+                                            np.broadcast_to(1 - rows, (64, 96, 1))], axis=2))
+    upload = tmp_path / "sunset.png"
+    Image.fromarray(sunset).save(upload)
+    with page.expect_file_chooser() as chooser:
+        page.locator(".widget-upload").click()
+    chooser.value.set_files(str(upload))
+    photo_list = page.locator("select").first
+    wait_for(lambda: photo_list.input_value() == "my upload", 30, "the uploaded photo to be chosen")
+    wait_for(lambda: photos.first.evaluate("img => img.naturalWidth") == 96, 30, "the uploaded preview")
 
     page.get_by_role("button", name="Style it").click()
     wait_for(lambda: result.evaluate("img => img.complete && img.naturalWidth") > 0, 300, "the styled image")
