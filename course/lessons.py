@@ -97,7 +97,7 @@ SYLLABUS = (
     Lesson(6, "Convolutions and pooling", "06_convolutions_pooling.ipynb"),
     Lesson(7, "LeNet-5", "07_lenet5.ipynb"),
     Lesson(8, "Neural style transfer (Gatys et al., VGG19)", coming=True),
-    Lesson(9, "Fast (feed-forward) style transfer", coming=True),
+    Lesson(9, "Fast (feed-forward) style transfer", "09_fast_style_transfer.ipynb"),
     Lesson(10, "Inside the engine: autodiff, the plan, a per-op profile", "10_inside_the_engine.ipynb"),
 )
 """The lessons in order (08 and 09, neural style, are still to come)."""

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from course.style import losses, vgg
+from course.style import gatys, losses, vgg
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -264,8 +264,8 @@ def _vgg_weights(weights, style_image, tf):
     return vgg.calibrate(weights, style_image, tf=tf)
 
 
-def train(content, style_image, steps, *, batch_size=4, crop_size=256, style_size=512, content_weight=5.0,
-          style_weight=500.0, tv_weight=0.01, learning_rate=1e-3, width=32, residual_blocks=5,
+def train(content, style_image, steps, *, batch_size=4, crop_size=256, style_size=512, content_weight=None,
+          style_weight=None, tv_weight=None, learning_rate=1e-3, width=32, residual_blocks=5,
           upsample="resize", weights=None, content_layers=losses.CONTENT_LAYERS,
           style_layers=losses.STYLE_LAYERS, save_to=None, seed=0, tf=None, progress=True):
     """Train a transformation network for the style of `style_image` on crops of the `content` photos.
@@ -274,10 +274,9 @@ def train(content, style_image, steps, *, batch_size=4, crop_size=256, style_siz
     an RGB array in 0..255 or a registered name / file, shrunk to `style_size` pixels on its longer side
     (`shrink`). The loss is lesson 08's, ``content_weight * content + style_weight * style + tv_weight *
     total variation``, on VGG19 (`weights`: `VGG19Weights`, default `vgg.load_weights()`, calibrated on
-    the style image if random). NOTE: the total-variation weight is far below lesson 08's 100: there the
-    image starts as the photo, smooth; here it starts as an untrained network's noise, whose variation
-    would drown the other terms. Adam with `learning_rate` runs `steps` steps of `batch_size` crops of
-    `crop_size` pixels.
+    the style image if random); a weight left at None takes lesson 08's starting value for those VGG19
+    weights (`gatys.loss_weights`: anishathalye's for the trained network, others for random weights).
+    Adam with `learning_rate` runs `steps` steps of `batch_size` crops of `crop_size` pixels.
 
     With `save_to` (a folder), the network's variables are saved there with `tf.train.Saver` (plus
     ``fast_style.json``, its shape), ready for `load` and `apply`. Returns a `TrainResult`.
@@ -288,10 +287,13 @@ def train(content, style_image, steps, *, batch_size=4, crop_size=256, style_siz
     photos = read_images(content)
     style = shrink(read_images([style_image])[0], style_size, tf=tf)
     weights = _vgg_weights(weights, style, tf)
+    given = {"content_weight": content_weight, "style_weight": style_weight, "tv_weight": tv_weight}
+    loss_weights = {name: value if value is not None else gatys.loss_weights(weights)[name]
+                    for name, value in given.items()}
     style_grams = losses.style_targets(weights, style, layers=style_layers, tf=tf)
     config = {"width": width, "residual_blocks": residual_blocks, "upsample": upsample,
               "crop_size": crop_size, "style_image": style_image if isinstance(style_image, str) else None,
-              "vgg19": weights.source, "engine": _engine_name(tf)}
+              "vgg19": weights.source, "engine": _engine_name(tf), **loss_weights}
     last_layer = max((*content_layers, *style_layers), key=vgg.VGG19_LAYERS.index)
     mean_pixel = np.asarray(weights.mean_pixel, np.float32)
 
@@ -308,10 +310,11 @@ def train(content, style_image, steps, *, batch_size=4, crop_size=256, style_siz
             net = vgg.build(weights, stylised - mean_pixel, tf=tf, last=last_layer)
         targets = {layer: photo_net[layer] for layer in content_layers}
         terms = {
-            "content": content_weight * losses.content_loss(net, targets, layers=content_layers, tf=tf),
-            "style": style_weight * losses.style_loss(net, style_grams, layers=style_layers, tf=tf),
-            "tv": tv_weight * losses.total_variation_loss(stylised, tf=tf),
+            "content": losses.content_loss(net, targets, layers=content_layers, tf=tf),
+            "style": losses.style_loss(net, style_grams, layers=style_layers, tf=tf),
+            "tv": losses.total_variation_loss(stylised, tf=tf),
         }
+        terms = {name: np.float32(loss_weights[f"{name}_weight"]) * term for name, term in terms.items()}
         total = tf.add_n(list(terms.values()))
         variables = tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope=SCOPE)
         train_op = tf.train.AdamOptimizer(learning_rate).minimize(total, var_list=variables)
