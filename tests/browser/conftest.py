@@ -62,7 +62,7 @@ def course_server(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def apps_server(tmp_path_factory):
+def apps_server():
     """`make apps APPS_PORT=<free>` (the README's command); yields the `Server`."""
     port = free_port()
     server = Server(["make", "--no-print-directory", "apps", f"APPS_PORT={port}"], _server_env(),
