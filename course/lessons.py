@@ -96,7 +96,7 @@ SYLLABUS = (
     Lesson(5, "MNIST with a fully connected network", "05_mnist_fully_connected.ipynb"),
     Lesson(6, "Convolutions and pooling", "06_convolutions_pooling.ipynb"),
     Lesson(7, "LeNet-5", "07_lenet5.ipynb"),
-    Lesson(8, "Neural style transfer (Gatys et al., VGG19)", coming=True),
+    Lesson(8, "Neural style transfer (Gatys et al., VGG19)", "08_neural_style.ipynb"),
     Lesson(9, "Fast (feed-forward) style transfer", "09_fast_style_transfer.ipynb"),
     Lesson(10, "Inside the engine: autodiff, the plan, a per-op profile", "10_inside_the_engine.ipynb"),
 )
