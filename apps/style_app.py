@@ -118,11 +118,13 @@ def registry_image(name):
     return np.uint8(np.clip(data.load_image(name), 0, 255))
 
 
-def stylize(content, style_name, iterations, progress=True):
+def stylize(content, style_name, iterations, progress=True, folders=FAST_MODEL_DIRS,
+            lesson_model=LESSON_09_MODEL):
     """The styled image (uint8 RGB) and a list of notes for the user (each a text, or a pair of a text and
     its details): the fast network when one is trained for `style_name`, else `iterations` Gatys steps on
-    a copy at most GATYS_SIZE pixels."""
-    model = fast_model(style_name)
+    a copy at most GATYS_SIZE pixels. `folders` and `lesson_model` are where trained networks are looked
+    for (`fast_model`)."""
+    model = fast_model(style_name, folders, lesson_model)
     if model is not None:
         from course.style import fast
 

@@ -145,3 +145,21 @@ def test_style_app_finds_trained_fast_networks(tmp_path):
     (lesson / fast.CONFIG_FILE).write_text(json.dumps({"style_image": "shipwreck"}))
     assert style_app.fast_model("shipwreck", folders=[tmp_path], lesson_model=lesson) == lesson
     assert style_app.fast_model("starry_night", folders=[tmp_path], lesson_model=lesson) is None
+
+
+@pytest.mark.slow
+def test_style_app_uses_a_trained_fast_network(tmp_path):
+    """A (tiny, briefly trained) fast network saved where the app looks is used in one pass."""
+    import warnings
+
+    from course.style import fast
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # random VGG19 weights: expected without the file
+        fast.train(["bridge"], "the_scream", 2, batch_size=1, crop_size=32, style_size=32, width=4,
+                   residual_blocks=1, save_to=tmp_path / "the_scream", progress=False)
+    photo = style_app.shrink(style_app.registry_image("bridge"), 48)
+    image, notes = style_app.stylize(photo, "the_scream", 1, progress=False, folders=[tmp_path],
+                                     lesson_model=tmp_path / "none")
+    assert image.shape == photo.shape and image.dtype == np.uint8
+    assert len(notes) == 1 and "fast network" in notes[0]
