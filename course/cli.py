@@ -4,6 +4,7 @@
     course run 01 05 [--engine tensorflow] [--fast] [--output-dir DIR]
     course data fetch                    download (where needed) and verify every data file
     course results [--fast]              run the lessons, write their results into lessons/README.md
+    course grading resume ASSIGNMENT     finish an interrupted `nbgrader autograde` (grading/README.md)
 
 Also ``python -m course ...``. Exit status 0 on success, 1 when a lesson or a data file fails, 2 on a
 usage error.
@@ -168,6 +169,29 @@ def cmd_results(args):
     return 0
 
 
+def cmd_grading_resume(args):
+    from course import grading
+
+    try:
+        return grading.resume(args.course_dir, args.assignment)
+    except FileNotFoundError as exc:
+        print(f"course grading resume: {exc}", file=sys.stderr)
+        return 1
+
+
+def _add_grading_commands(commands):
+    """`course grading resume`: the one grading step nbgrader has no command for (course/grading.py)."""
+    grading = commands.add_parser("grading", help="grading steps nbgrader has no command for")
+    actions = grading.add_subparsers(dest="grading_command", metavar="ACTION")
+    actions.required = True
+    resume = actions.add_parser("resume", help="regrade the students an interrupted `nbgrader autograde` "
+                                "left unfinished, then the ones not graded yet")
+    resume.add_argument("assignment", help="the assignment id, e.g. 02_activation_functions")
+    resume.add_argument("--course-dir", type=Path, default=Path.cwd(),
+                        help="the course folder (where nbgrader_config.py is; default: the current folder)")
+    resume.set_defaults(func=cmd_grading_resume)
+
+
 def _engine_from_environment():
     """The engine lessons get from the environment (COURSE_ENGINE), for the results' machine line."""
     from course.engine import engine_name
@@ -222,6 +246,7 @@ def build_parser():
                          help="the file with the results markers (default: README.md in the lessons folder)")
     results.add_argument("--no-write", action="store_true", help="print the table, leave the README as is")
     results.set_defaults(func=cmd_results)
+    _add_grading_commands(commands)
     return parser
 
 

@@ -21,6 +21,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from course import grading
+
 REPO = Path(__file__).resolve().parents[2]
 EXERCISES = REPO / "exercises"
 CONFIG = REPO / "grading" / "nbgrader_config.py"
@@ -51,6 +53,19 @@ def nbgrader(course, *args, check=True, timeout=600):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
     if check and result.returncode != 0:
         pytest.fail(f"nbgrader {' '.join(args)} exited {result.returncode}:\n{result.stdout[-4000:]}")
+    return result
+
+
+def course_command(course, *args, status=0):
+    """Run `python -m course <args>` in the course folder (stdout and stderr together); it must exit
+    with `status`."""
+    python_path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    env = dict(os.environ, PYTHONPATH=python_path)
+    env.setdefault("TFCORE_DATASETS", str(SHARED_DATASETS))
+    result = subprocess.run([sys.executable, "-m", "course", *args], cwd=course, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
+    assert result.returncode == status, \
+        f"course {' '.join(args)} exited {result.returncode}:\n{result.stdout[-4000:]}"
     return result
 
 
@@ -275,10 +290,12 @@ def graded_class(tmp_path_factory):
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         log["graded_before_kill"] = len(gradebook.assignment_submissions(assignment))
+    # nbgrader would skip the student cut off midway (its folder exists) and keep the kill's partial
+    # grades: `course grading resume` regrades that one, then the students not graded yet
+    log["unfinished"] = grading.unfinished(course, assignment)
     started = time.perf_counter()
-    # nbgrader skips a student whose autograded folder exists, so the one cut off midway would keep the
-    # kill's partial grades: the second run regrades the class with --force (grading is deterministic)
-    log["autograde"] = nbgrader(course, "autograde", assignment, "--force", check=False)
+    # nbgrader's status is 1: one submission could not be graded at all (the file that is not a notebook)
+    log["autograde"] = course_command(course, "grading", "resume", assignment, status=1)
     log["autograde_seconds"] = time.perf_counter() - started
     log["generate_feedback"] = nbgrader(course, "generate_feedback", assignment).stdout
     # release_feedback needs the submission's timestamp.txt, which only the exchange writes: LMS uploads
@@ -366,6 +383,10 @@ def test_killed_autograde_loses_nothing(graded_class):
     course, log = graded_class
     assert len(log["killed_after"]) < len(CLASS) + 1, "the first autograde must be killed before the end"
     assert log["graded_before_kill"] >= 1
+    # the student in progress at the kill: a folder in autograded/ with a notebook never executed
+    assert log["unfinished"] == [log["killed_after"][-1]]
+    assert f"{log['unfinished'][0]}: the last autograde of {CLASS_ASSIGNMENT} was interrupted" in \
+        log["autograde"].stdout
     per_cell, totals = _scores(course, CLASS_ASSIGNMENT)
     assert set(totals) == {*CLASS, NOT_A_NOTEBOOK}
     assert per_cell["perfect"] == CLASS["perfect"][2]
@@ -379,3 +400,31 @@ def test_grading_twice_gives_the_same_score(graded_class):
         nbgrader(course, "autograde", CLASS_ASSIGNMENT, f"--student={student}", "--force")
     after, _ = _scores(course, CLASS_ASSIGNMENT)
     assert after == before
+
+
+def test_resume_names_a_missing_assignment(tmp_path):
+    course = make_course(tmp_path / "course")
+    with pytest.raises(FileNotFoundError, match="04_gradient_descent"):
+        grading.unfinished(course, "04_gradient_descent")
+
+
+def test_resume_finds_the_interrupted_students(tmp_path):
+    """A folder in autograded/ whose notebook was never executed (or is missing, or unreadable) is
+    unfinished; one with executed cells is done."""
+    course = make_course(tmp_path / "course")
+    name = "04_gradient_descent"
+    (course / "release" / name).mkdir(parents=True)
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# x"),
+                                               nbformat.v4.new_code_cell("1 + 1")])
+    nbformat.write(notebook, course / "release" / name / f"{name}.ipynb")
+    for student, state in [("done", "executed"), ("cut", "sanitised"), ("gone", "missing"), ("torn", "torn")]:
+        folder = course / "autograded" / student / name
+        folder.mkdir(parents=True)
+        copy = nbformat.from_dict(notebook)
+        if state == "executed":
+            copy.cells[1].execution_count = 1
+        if state == "torn":
+            (folder / f"{name}.ipynb").write_text('{"cells": [')
+        elif state != "missing":
+            nbformat.write(copy, folder / f"{name}.ipynb")
+    assert grading.unfinished(course, name) == ["cut", "gone", "torn"]
