@@ -26,6 +26,7 @@ help:
 	@echo "make apps     serve the Voila apps (apps/) on http://127.0.0.1:$(APPS_PORT) (APPS_PORT=... to change)"
 	@echo "make test     install the dev extras into $(VENV) and Chromium, then ruff check and pytest"
 	@echo "make bench    time tfcore against TensorFlow (and PyTorch if installed); table in benchmarks/README.md"
+	@echo "make gpu-check  on a machine with an NVIDIA GPU: CuPy, the GPU tests and the GPU benchmark (benchmarks/gpu_check.sh)"
 	@echo "make lint     ruff check only"
 	@echo "make clean    remove build and test caches (keeps $(VENV))"
 
@@ -91,3 +92,9 @@ BENCH_ARGS ?=
 bench: $(VENV)/.installed-dev
 	@export TFCORE_DATASETS="$${TFCORE_DATASETS:-$(SHARED_DATASETS)}"; \
 	$(PY) -m benchmarks.run $(BENCH_ARGS)
+
+# make gpu-check: on a machine with an NVIDIA GPU, install CuPy (the gpu extra) where needed, run the
+# GPU tests and the GPU benchmark section in one go (about 8 minutes); results in benchmarks/results/.
+.PHONY: gpu-check
+gpu-check:
+	bash benchmarks/gpu_check.sh
