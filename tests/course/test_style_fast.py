@@ -182,5 +182,8 @@ def test_resize_errors_are_raised_when_the_graph_is_built():
             tf.image.resize_images(image, [8])
         # a size known only at run time: the static shape says what it can
         size = tf.placeholder(tf.int32, [2])
-        assert tf.image.resize_bilinear(image, size).get_shape().as_list() == [1, None, None, 3]
+        resized = tf.image.resize_bilinear(image, size)
+        assert resized.get_shape().as_list() == [1, None, None, 3]
+        with tf.Session() as sess, pytest.raises(tf.errors.InvalidArgumentError, match="must be positive"):
+            sess.run(resized, {image: np.zeros((1, 4, 4, 3), np.float32), size: [0, 3]})
         assert tf.image.resize_images(image, [4, 4]) is image  # already that size: no op at all

@@ -24,7 +24,7 @@ which is why TF 2 made half_pixel_centers the default of `tf.image.resize`.
 
 import numpy as np
 
-from tfcore.framework import dtypes
+from tfcore.framework import dtypes, errors
 from tfcore.framework.constant_folding import constant_value, partial_shape_value
 from tfcore.framework.graph import apply_op, convert_to_tensor
 from tfcore.framework.registry import register_gradient, register_op
@@ -112,8 +112,12 @@ def _scatter_add(xp, values, index, size, axis):
 
 
 def _out_size(size):
-    """The kernels' (height, width) from the size input (a 2-element int32 array)."""
+    """The kernels' (height, width) from the size input (a 2-element int32 array); a size fed at run
+    time that is not positive stops the run with InvalidArgumentError, as in TF."""
     height, width = (int(v) for v in size.tolist())
+    if height <= 0 or width <= 0:
+        raise errors.InvalidArgumentError(None, None, f"output dimensions must be positive, got size "
+                                                      f"[{height}, {width}]")
     return height, width
 
 
