@@ -76,8 +76,8 @@ def test_stylize_checks_its_arguments(random_weights):
 
 
 def test_loss_weights_follow_the_weights(tmp_path):
-    assert gatys.loss_weights(vgg.random_weights(0)) == {"content_weight": 50.0, "style_weight": 1e6,
-                                                         "tv_weight": 0.1}
+    assert gatys.loss_weights(vgg.random_weights(0)) == {"content_weight": 500.0, "style_weight": 1e6,
+                                                         "tv_weight": 0.05}
     pretrained = vgg.VGG19Weights(vgg.random_weights(0).kernels, vgg.random_weights(0).biases,
                                   source="keras", note="test")
     assert gatys.loss_weights(pretrained) == {"content_weight": 5.0, "style_weight": 500.0,
