@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from tests.tfcore.harness import require_tf, run_in_graph
-from tfcore.ops import conv_ops
+from tfcore.ops import conv_ops, nn_ops
 
 # ------------------------------------------------------------------------------------------------
 # References
@@ -269,3 +269,19 @@ def test_max_pool_ties_go_where_tensorflow_sends_them(name):
     ours = run_in_graph(tfcore, _pool_gradients, x, ksize, strides, padding)
     theirs = run_in_graph(require_tf(), _pool_gradients, x, ksize, strides, padding)
     np.testing.assert_array_equal(ours, theirs)
+
+
+# ------------------------------------------------------------------------------------------------
+# BiasAddGrad
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape, data_format", [((6, 5, 7, 3), "NHWC"), ((4, 3, 5), "NHWC"), ((5, 4), "NHWC"),
+                                                ((2, 3, 4, 5, 3), "NHWC"), ((4, 3, 5, 6), "NCHW")])
+def test_bias_add_grad_sums_everything_but_the_channels(shape, data_format):
+    grad = np.random.default_rng(5).standard_normal(shape).astype(np.float32)
+    channel = 1 if data_format == "NCHW" else len(shape) - 1
+    want = grad.astype(np.float64).sum(axis=tuple(i for i in range(len(shape)) if i != channel))
+    got = nn_ops._bias_add_grad_kernel(np, grad, data_format)
+    assert got.dtype == np.float32 and got.shape == (shape[channel],)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)

@@ -94,6 +94,11 @@ def _bias_add_grad_shape(inputs, data_format):
 
 
 def _bias_add_grad_kernel(xp, grad, data_format):
+    if data_format != "NCHW" and grad.ndim > 2:
+        # Channels last: sum over axis 1 first, whose rows are long contiguous runs, then over the
+        # rest. NumPy's one-step sum over all leading axes walks the pixels one channel vector at a
+        # time into a single running float32 total: 2-5x slower on NHWC images, and less accurate.
+        grad = xp.sum(grad, axis=1)
     channel = _channel_axis(grad.ndim, data_format)
     return xp.sum(grad, axis=tuple(i for i in range(grad.ndim) if i != channel))
 
