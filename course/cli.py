@@ -92,9 +92,9 @@ def cmd_list(args):
     for lesson in lessons.SYLLABUS:
         status = lesson.status(args.lessons_dir)
         path = lesson.path(args.lessons_dir)
-        name = path.name if path is not None else (lesson.notebook or "")
-        executed = "-" if not name else "yes" if (Path(args.output_dir) / name).is_file() else "no"
-        title = lesson.title + (f"  ({name})" if name else "")
+        name = path.name if path is not None else lesson.notebook
+        executed = "yes" if (Path(args.output_dir) / name).is_file() else "no"
+        title = f"{lesson.title}  ({name})"
         print(f"{lesson.tag}  {status:<9}  {executed:<8}  {title}")
     return 0
 

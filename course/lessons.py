@@ -57,15 +57,11 @@ RESULTS_END = "<!-- results:end -->"
 
 @dataclass(frozen=True)
 class Lesson:
-    """One lesson of the syllabus: its number, title and notebook file name in ``lessons/``.
-
-    `coming` lessons have no notebook yet; when one appears (``08_*.ipynb``) it is used.
-    """
+    """One lesson of the syllabus: its number, title and notebook file name in ``lessons/``."""
 
     number: int
     title: str
-    notebook: str | None = None
-    coming: bool = False
+    notebook: str
 
     @property
     def tag(self):
@@ -75,17 +71,15 @@ class Lesson:
     def path(self, lessons_dir=None):
         """The notebook's path if it exists (also any ``NN_*.ipynb`` of this number), else None."""
         folder = Path(lessons_dir) if lessons_dir is not None else LESSONS_DIR
-        if self.notebook and (folder / self.notebook).is_file():
+        if (folder / self.notebook).is_file():
             return folder / self.notebook
         matches = sorted(folder.glob(f"{self.tag}_*.ipynb"))
         return matches[0] if matches else None
 
     def status(self, lessons_dir=None):
-        """``"available"`` (the notebook is there), ``"coming"`` (planned, not written) or ``"missing"``
-        (in the syllabus, but its notebook is not in the folder)."""
-        if self.path(lessons_dir) is not None:
-            return "available"
-        return "coming" if self.coming else "missing"
+        """``"available"`` (the notebook is there) or ``"missing"`` (in the syllabus, but its notebook
+        is not in the folder)."""
+        return "available" if self.path(lessons_dir) is not None else "missing"
 
 
 SYLLABUS = (
@@ -100,7 +94,7 @@ SYLLABUS = (
     Lesson(9, "Fast (feed-forward) style transfer", "09_fast_style_transfer.ipynb"),
     Lesson(10, "Inside the engine: autodiff, the plan, a per-op profile", "10_inside_the_engine.ipynb"),
 )
-"""The lessons in order (08 and 09, neural style, are still to come)."""
+"""The lessons in order."""
 
 
 def lesson_files(lessons_dir=None):
@@ -135,8 +129,7 @@ def find_lesson(spec, lessons_dir=None):
                               f"{', '.join(entry.tag for entry in SYLLABUS)} (see `course list`)")
         path = lesson.path(folder)
         if path is None:
-            state = "is still to come" if lesson.coming else f"has no notebook in {folder}"
-            raise LookupError(f"lesson {lesson.tag} ({lesson.title}) {state}")
+            raise LookupError(f"lesson {lesson.tag} ({lesson.title}) has no notebook in {folder}")
         return path.resolve()
     files = lesson_files(folder)
     exact = [f for f in files if text in (f.name, f.stem)]

@@ -29,7 +29,7 @@ def test_course_list(tmp_path, capsys):
     assert rows["01"][1:3] == ["available", "no"]
     assert rows["04"][1:3] == ["available", "yes"]
     assert rows["05"][1:3] == ["missing", "no"]
-    assert rows["08"][1:3] == ["coming", "-"]
+    assert rows["08"][1:3] == ["missing", "no"]
     for lesson in lessons.SYLLABUS:
         assert lesson.title in " ".join(rows[lesson.tag])
 

@@ -14,10 +14,8 @@ from course import lessons, plots
 def test_syllabus():
     numbers = [lesson.number for lesson in lessons.SYLLABUS]
     assert numbers == list(range(1, 11))
-    assert {lesson.number for lesson in lessons.SYLLABUS if lesson.coming} == {8, 9}
     for lesson in lessons.SYLLABUS:
-        if not lesson.coming:
-            assert lesson.notebook.startswith(lesson.tag + "_") and lesson.notebook.endswith(".ipynb")
+        assert lesson.notebook.startswith(lesson.tag + "_") and lesson.notebook.endswith(".ipynb")
     assert lessons.SYLLABUS[4].notebook == "05_mnist_fully_connected.ipynb"
     assert lessons.SYLLABUS[9].notebook == "10_inside_the_engine.ipynb"
 
@@ -26,8 +24,8 @@ def test_status_and_find_lesson(tmp_path):
     (tmp_path / "07_lenet5.ipynb").write_text("{}")
     (tmp_path / "08_neural_style.ipynb").write_text("{}")
     status = {lesson.number: lesson.status(tmp_path) for lesson in lessons.SYLLABUS}
-    assert status[7] == "available" and status[8] == "available"  # a coming lesson that arrived
-    assert status[9] == "coming" and status[1] == "missing"
+    assert status[7] == "available" and status[8] == "available"
+    assert status[9] == "missing" and status[1] == "missing"
     lenet = (tmp_path / "07_lenet5.ipynb").resolve()
     for spec in ("7", "07", "07_lenet5", "07_lenet5.ipynb", "lenet", str(lenet)):
         assert lessons.find_lesson(spec, tmp_path) == lenet
@@ -35,7 +33,7 @@ def test_status_and_find_lesson(tmp_path):
         lessons.find_lesson("42", tmp_path)
     with pytest.raises(LookupError, match=r"lesson 01 \(Tensors, graphs and sessions\) has no notebook"):
         lessons.find_lesson("1", tmp_path)
-    with pytest.raises(LookupError, match="still to come"):
+    with pytest.raises(LookupError, match=r"lesson 09 \(Fast .*\) has no notebook"):
         lessons.find_lesson("9", tmp_path)
     with pytest.raises(LookupError, match="several lessons"):
         lessons.find_lesson("_", tmp_path)

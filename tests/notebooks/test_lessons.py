@@ -79,7 +79,7 @@ def test_lesson_structure(path):
     name = path.name
     lesson = lessons.lesson_for(path)
     assert lesson is not None, f"{name} has no number of the syllabus (course/lessons.py)"
-    assert lesson.coming or name == lesson.notebook, \
+    assert name == lesson.notebook, \
         f"{name}: lesson {lesson.tag} is called {lesson.notebook} in the syllabus (course/lessons.py)"
     kernel = notebook.metadata.get("kernelspec", {}).get("name")
     assert kernel == "python3", f"{name}: the kernelspec is {kernel!r}, not python3"
