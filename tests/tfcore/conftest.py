@@ -216,9 +216,6 @@ if not devices.available(f"/device:{TEST_KIND}:0"):
     devices.register_kind(TEST_KIND, _test_device_factory)  # tests only: never registered by the product
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "gpu: runs on the GPU device (skipped where CuPy or a GPU is missing)")
-
 
 def device_params():
     """pytest params over the devices: cpu, gpu (skipped with the reason where missing), testdev."""
