@@ -21,6 +21,21 @@ from benchmarks import engines, memory
 RESULT_PREFIX = "BENCH_RESULT "
 
 
+def run_for_result(command, env, cwd, timeout=None):
+    """Run a measuring process and return the dict it printed on its ``BENCH_RESULT`` line, or
+    ``{"error": ...}`` saying why there is none (a time-out, or the exit status and the last lines)."""
+    import subprocess
+    try:
+        done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout} s"}
+    for line in reversed(done.stdout.splitlines()):
+        if line.startswith(RESULT_PREFIX):
+            return json.loads(line[len(RESULT_PREFIX):])
+    tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+    return {"error": f"exit {done.returncode}: " + " | ".join(tail)}
+
+
 def _import_engine(engine):
     return engines.load(engine)
 

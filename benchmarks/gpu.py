@@ -20,14 +20,14 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
+from benchmarks.child import RESULT_PREFIX, run_for_result
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "gpu.json"
-RESULT_PREFIX = "GPU-BENCH-RESULT "
 
 # (key, engine, device, label)
 CONFIGS = (("tfcore_gpu", "tfcore", "gpu", "tfcore GPU"),
@@ -140,15 +140,7 @@ def _run_child(engine, device, workload, quick):
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    try:
-        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"error": f"timed out after {timeout} s"}
-    for line in reversed(done.stdout.splitlines()):
-        if line.startswith(RESULT_PREFIX):
-            return json.loads(line[len(RESULT_PREFIX):])
-    tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-3:])
-    return {"error": f"exit {done.returncode}: {tail}"}
+    return run_for_result(command, env, ROOT, timeout)
 
 
 def evaluate(cells):

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks import engines, timing
-from benchmarks.child import RESULT_PREFIX
+from benchmarks.child import run_for_result
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "benchmarks"
@@ -230,15 +230,7 @@ def child_environment(threads=None):
 def _child(kind, engine, *extra, threads=None, timeout=None):
     env = child_environment(threads)
     command = [sys.executable, "-m", "benchmarks.child", kind, "--engine", engine, *extra]
-    try:
-        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"error": f"timed out after {timeout} s"}
-    for line in reversed(done.stdout.splitlines()):
-        if line.startswith(RESULT_PREFIX):
-            return json.loads(line[len(RESULT_PREFIX):])
-    tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-    return {"error": f"exit {done.returncode}: " + " | ".join(tail)}
+    return run_for_result(command, env, ROOT, timeout)
 
 
 def _available_engines(workload, ctx):
