@@ -10,6 +10,8 @@ import types
 
 import numpy as np
 
+from course.style import vgg
+
 BATCH = 100
 SEED = 2024
 
@@ -129,13 +131,7 @@ def build_lenet(tf, seed=SEED):
 
 # --- VGG19 up to conv5_1 and one neural-style (Gatys) iteration ----------------------------------
 
-VGG19_LAYERS = (
-    "conv1_1", "relu1_1", "conv1_2", "relu1_2", "pool1",
-    "conv2_1", "relu2_1", "conv2_2", "relu2_2", "pool2",
-    "conv3_1", "relu3_1", "conv3_2", "relu3_2", "conv3_3", "relu3_3", "conv3_4", "relu3_4", "pool3",
-    "conv4_1", "relu4_1", "conv4_2", "relu4_2", "conv4_3", "relu4_3", "conv4_4", "relu4_4", "pool4",
-    "conv5_1", "relu5_1",
-)
+VGG19_LAYERS = vgg.layers_up_to("relu5_1")  # the course's VGG19 layer names (lesson 08), to conv5_1
 VGG19_DEPTHS = {"1": 64, "2": 128, "3": 256, "4": 512, "5": 512}
 VGG_MEAN = np.array([123.68, 116.779, 103.939], np.float32)  # RGB means the VGG weights expect
 CONTENT_LAYER = "relu4_2"

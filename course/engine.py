@@ -33,6 +33,11 @@ def engine(name=None):
     return tensorflow_v1()
 
 
+def engine_or_default(tf=None):
+    """`tf` where a function was given an engine module, else the course's engine (`engine()`)."""
+    return engine() if tf is None else tf
+
+
 def tensorflow_v1(eager_off=True):
     """`tensorflow.compat.v1` set up as TF1: reference variables, Dimension shapes, v1 control flow.
 

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from course.engine import engine_or_default
 from course.style import gatys, losses, vgg
 
 __all__ = [
@@ -58,13 +59,6 @@ SCOPE = "transform"
 """The variable scope of the transformation network (its checkpoint holds only these variables)."""
 
 
-def _engine(tf):
-    if tf is None:
-        import course
-        return course.engine()
-    return tf
-
-
 def _engine_name(tf):
     """"tfcore" or "tensorflow": which engine module `tf` is (their checkpoints differ)."""
     return "tfcore" if tf.__name__.split(".")[0] == "tfcore" else "tensorflow"
@@ -81,7 +75,7 @@ def instance_norm(x, tf=None, epsilon=1e-3):
     Unlike batch normalisation it treats every image alone, the same in training and in use: the
     contrast of one photo does not leak into the stylisation of another.
     """
-    tf = _engine(tf)
+    tf = engine_or_default(tf)
     channels = x.get_shape().as_list()[-1]
     scale = tf.get_variable("scale", [channels], initializer=tf.ones_initializer())
     shift = tf.get_variable("shift", [channels], initializer=tf.zeros_initializer())
@@ -132,7 +126,7 @@ def transform_net(image_tensor, tf=None, width=32, residual_blocks=5, upsample="
     height and width work: the upsampling steps return to the exact sizes the downsampling left.
     Variables live under the scope ``transform/``.
     """
-    tf = _engine(tf)
+    tf = engine_or_default(tf)
     if upsample not in ("resize", "transpose"):
         raise ValueError(f"course.style.fast.transform_net: upsample must be 'resize' or 'transpose', "
                          f"got {upsample!r}")
@@ -203,7 +197,7 @@ def shrink(image, longest, tf=None):
     image = np.asarray(image, np.float32)
     if longest is None or max(image.shape[:2]) <= longest:
         return image
-    tf = _engine(tf)
+    tf = engine_or_default(tf)
     graph = tf.Graph()
     with graph.as_default():
         resized = tf.image.resize_images(tf.constant(image), [longest, longest], preserve_aspect_ratio=True)
@@ -283,7 +277,7 @@ def train(content, style_image, steps, *, batch_size=4, crop_size=256, style_siz
     """
     import course
 
-    tf = _engine(tf)
+    tf = engine_or_default(tf)
     photos = read_images(content)
     style = shrink(read_images([style_image])[0], style_size, tf=tf)
     weights = _vgg_weights(weights, style, tf)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from course.engine import engine_or_default
 from course.style import losses, vgg
 
 __all__ = ["StyleResult", "stylize", "PRETRAINED_LOSS_WEIGHTS", "RANDOM_LOSS_WEIGHTS", "loss_weights"]
@@ -97,9 +98,7 @@ def stylize(content, style, iterations, content_weight=5.0, style_weight=500.0, 
     progress bar (`progress`); `checkpoint_every` keeps an image every that many steps. `tf` is the
     engine (default: `course.engine()`).
     """
-    if tf is None:
-        import course
-        tf = course.engine()
+    tf = engine_or_default(tf)
     style = _as_image(style, "style")
     content = None if content is None else _as_image(content, "content")
     if content is None and content_weight:

@@ -19,6 +19,7 @@ Every loss is a mean of squares, so that its size does not depend on the image s
 
 import numpy as np
 
+from course.engine import engine_or_default
 from course.style import vgg
 
 __all__ = [
@@ -37,13 +38,6 @@ CONTENT_LAYERS = ("relu4_2",)
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 
 
-def _engine(tf):
-    if tf is None:
-        import course
-        return course.engine()
-    return tf
-
-
 def gram_matrix(features, tf=None):
     """The Gram matrices [N, C, C] of features [N, H, W, C], divided by H * W * C.
 
@@ -51,7 +45,7 @@ def gram_matrix(features, tf=None):
     known when the graph is built, and so must N unless it is 1 (each image is one matrix product: the
     engines' `matmul` takes matrices).
     """
-    tf = _engine(tf)
+    tf = engine_or_default(tf)
     shape = features.get_shape().as_list()
     if len(shape) != 4 or any(d is None for d in shape[1:]):
         raise ValueError(f"course.style.losses.gram_matrix: features must be [N, H, W, C] with H, W and C "
@@ -79,7 +73,7 @@ def _mean_square(tf, difference):
 def content_loss(net, content_targets, layers=CONTENT_LAYERS, tf=None):
     """``mean((F_l - P_l)^2)`` averaged over `layers`: F the features of the image in `net` ({layer:
     tensor}, from `vgg.build`), P the content image's features (`content_targets`, {layer: array})."""
-    tf = _engine(tf)
+    tf = engine_or_default(tf)
     layers = tuple(layers)
     if not layers:
         raise ValueError("course.style.losses.content_loss: no content layers")
@@ -91,7 +85,7 @@ def style_loss(net, style_grams, layers=STYLE_LAYERS, weights=None, tf=None):
     """``sum_l w_l * mean((G_l - A_l)^2)`` over `layers`: G the Gram matrices of the image's features in
     `net`, A the style image's (`style_grams`, {layer: array [1, C, C]}, from `style_targets`). `weights`
     (one per layer) are normalised to sum to 1; equal by default."""
-    tf = _engine(tf)
+    tf = engine_or_default(tf)
     layers = tuple(layers)
     if not layers:
         raise ValueError("course.style.losses.style_loss: no style layers")
@@ -110,7 +104,7 @@ def style_loss(net, style_grams, layers=STYLE_LAYERS, weights=None, tf=None):
 def total_variation_loss(image, tf=None):
     """``mean(dy^2) + mean(dx^2)`` of an image tensor [N, H, W, C], dy and dx the differences of
     vertically and horizontally neighbouring pixels: small for smooth images."""
-    tf = _engine(tf)
+    tf = engine_or_default(tf)
     dy = image[:, 1:, :, :] - image[:, :-1, :, :]
     dx = image[:, :, 1:, :] - image[:, :, :-1, :]
     return _mean_square(tf, dy) + _mean_square(tf, dx)
@@ -123,7 +117,7 @@ def total_variation_loss(image, tf=None):
 def features(weights, image, layers, pooling="max", tf=None, grams=False):
     """The VGG19 features ({layer: float32 array [1, H, W, C]}) of an RGB image in 0..255 at `layers`, or
     with `grams` their Gram matrices ([1, C, C]). Runs in a graph of its own."""
-    tf = _engine(tf)
+    tf = engine_or_default(tf)
     layers = tuple(layers)
     last = max(layers, key=vgg.VGG19_LAYERS.index)
     graph = tf.Graph()

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from course.engine import engine_or_default
+
 __all__ = [
     "VGG19_LAYERS",
     "CONV_LAYERS",
@@ -340,9 +342,7 @@ def build(weights, image_tensor, pooling="max", tf=None, last="relu5_4"):
     `relu`, and `max_pool` or `avg_pool` (2x2, stride 2; `pooling` is ``"max"`` or ``"avg"``).
     `tf` is the engine (default: `course.engine()`).
     """
-    if tf is None:
-        import course
-        tf = course.engine()
+    tf = engine_or_default(tf)
     _check_pooling(pooling)
     net, current = {}, image_tensor
     for name in layers_up_to(last):
@@ -370,9 +370,7 @@ def calibrate(weights, style_image, tf=None, pooling="max"):
     """
     if weights.pretrained or weights.calibrated:
         return weights
-    if tf is None:
-        import course
-        tf = course.engine()
+    tf = engine_or_default(tf)
     _check_pooling(pooling)
     kernels, biases = dict(weights.kernels), dict(weights.biases)
     activations = preprocess(style_image, weights.mean_pixel)
