@@ -1,6 +1,7 @@
 # The course's two commands:
 #   make course   install the course into .venv and start JupyterLab (headless) on the first lesson
-#   make test     install the dev tools into .venv (and Chromium for the browser tests), then ruff and pytest
+#   make test     install the dev tools into .venv (Chromium for the browser tests, bubblewrap for the
+#                 grading sandbox), then ruff and pytest
 # Also: make apps (the Voila apps on http://127.0.0.1:8866), make lint (ruff only),
 # make clean (build and test caches; keeps .venv).
 
@@ -73,6 +74,7 @@ lint: $(VENV)/.installed-dev
 test: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	@bash scripts/install-chromium.sh
+	@bash scripts/install-bubblewrap.sh
 	@export TFCORE_DATASETS="$${TFCORE_DATASETS:-$(SHARED_DATASETS)}"; \
 	echo "TFCORE_DATASETS=$$TFCORE_DATASETS"; \
 	workers=""; if [ "$(PYTEST_WORKERS)" != "0" ]; then workers="-n $(PYTEST_WORKERS)"; fi; \

@@ -5,6 +5,7 @@
     course data fetch                    download (where needed) and verify every data file
     course results [--fast]              run the lessons, write their results into lessons/README.md
     course grading resume ASSIGNMENT     finish an interrupted `nbgrader autograde` (grading/README.md)
+    course grading validate ASSIGNMENT   `nbgrader validate` its sources; fails when one is missing or fails
 
 Also ``python -m course ...``. Exit status 0 on success, 1 when a lesson or a data file fails, 2 on a
 usage error.
@@ -179,8 +180,18 @@ def cmd_grading_resume(args):
         return 1
 
 
+def cmd_grading_validate(args):
+    from course.grading import validate
+
+    try:
+        return validate.validate(args.names, args.exercises)
+    except FileNotFoundError as exc:
+        print(f"course grading validate: {exc}", file=sys.stderr)
+        return 1
+
+
 def _add_grading_commands(commands):
-    """`course grading resume`: the one grading step nbgrader has no command for (course/grading.py)."""
+    """`course grading resume` and `validate`: grading steps nbgrader lacks (course/grading/)."""
     grading = commands.add_parser("grading", help="grading steps nbgrader has no command for")
     actions = grading.add_subparsers(dest="grading_command", metavar="ACTION")
     actions.required = True
@@ -190,6 +201,12 @@ def _add_grading_commands(commands):
     resume.add_argument("--course-dir", type=Path, default=Path.cwd(),
                         help="the course folder (where nbgrader_config.py is; default: the current folder)")
     resume.set_defaults(func=cmd_grading_resume)
+    check = actions.add_parser("validate", help="`nbgrader validate` an assignment's source notebooks (or "
+                               "notebook paths); fails when a file is missing or a notebook fails")
+    check.add_argument("names", nargs="+", metavar="ASSIGNMENT|NOTEBOOK")
+    check.add_argument("--exercises", type=Path, default=Path(__file__).resolve().parent.parent / "exercises",
+                       help="the source assignments (default: exercises/ of this checkout)")
+    check.set_defaults(func=cmd_grading_validate)
 
 
 def _engine_from_environment():

@@ -15,6 +15,12 @@ the command line, e.g. `nbgrader autograde 04_gradient_descent --Execute.timeout
 import os
 from pathlib import Path
 
+try:  # nbgrader logs a config file that fails and goes on without it: that must not grade unsandboxed
+    from course.grading import execute, feedback
+except Exception as exc:  # noqa: BLE001 - any failure to import the course's grading code stops here
+    raise SystemExit(f"{__file__}: cannot load the course's grading code (course.grading): {exc!r}. "
+                     "Run nbgrader from the course's environment (grading/README.md).") from exc
+
 c = get_config()  # noqa: F821 - injected by traitlets when it loads this file
 
 _REPO = Path(__file__).resolve().parent.parent
@@ -49,3 +55,13 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 # (student ids without "_"; the pattern is matched against the file's whole path)
 c.ZipCollectApp.collector_plugin = "nbgrader.plugins.zipcollect.FileNameCollectorPlugin"
 c.FileNameCollectorPlugin.named_regexp = r".*/(?P<student_id>[^/_]+)_(?P<file_id>[^/]+)\.ipynb$"
+
+# Every graded notebook's kernel runs in a bubblewrap sandbox (course/grading/sandbox.py): read-only
+# system and Python, a private copy of its own folder, no network, nothing else of the course, limits on
+# memory, processes and CPU time. Autograde stops before the first student when the sandbox cannot start.
+# c.GradingSandbox.enabled = False grades without it (the log says so); other limits: GradingSandbox.*.
+c.Autograde.exporter_class = execute.SandboxCheckedExporter
+c.Autograde.autograde_preprocessors = execute.autograde_preprocessors()
+
+# The feedback students get shows which tests passed and their messages, never the hidden tests' code.
+c.GenerateFeedback.preprocessors = feedback.feedback_preprocessors()

@@ -107,7 +107,7 @@ def test_pyproject_pins_are_exact():
     course = _pins(extras["course"])
     assert set(course) == {
         "jupyterlab", "ipywidgets", "matplotlib", "ipykernel", "nbclient", "nbformat",
-        "h5py", "scipy", "ipycanvas", "nbgrader", "voila",
+        "h5py", "scipy", "ipycanvas", "nbgrader", "psutil", "voila",
     }
     # The optional GPU extra: CuPy, exactly pinned.
     assert _pins(extras["gpu"]) == {"cupy-cuda12x": _pins(extras["gpu"])["cupy-cuda12x"]}

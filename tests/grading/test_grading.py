@@ -22,61 +22,19 @@ import nbformat
 import pytest
 
 from course import grading
-
-REPO = Path(__file__).resolve().parents[2]
-EXERCISES = REPO / "exercises"
-CONFIG = REPO / "grading" / "nbgrader_config.py"
-ASSIGNMENTS = sorted(p.name for p in EXERCISES.iterdir() if p.is_dir() and (p / f"{p.name}.ipynb").is_file())
-SHARED_DATASETS = REPO.parent / "shared" / "datasets"
-CLASS_ASSIGNMENT = "02_activation_functions"  # the class cycle grades this one (the fastest to run)
-CELL_TIMEOUT = 15  # seconds a cell may run in the test course (the endless loop waits this long)
-
-
-def source_path(assignment):
-    return EXERCISES / assignment / f"{assignment}.ipynb"
-
-
-def nbgrader_cells(notebook):
-    """{grade_id: cell} of the cells that carry nbgrader metadata."""
-    return {c.metadata["nbgrader"]["grade_id"]: c for c in notebook.cells if "nbgrader" in c.metadata}
-
-
-def nbgrader(course, *args, check=True, timeout=600):
-    """Run `nbgrader <args>` in the course folder; the CompletedProcess (stdout and stderr together)."""
-    env = dict(os.environ)
-    if not env.get("TFCORE_DATASETS") and SHARED_DATASETS.is_dir():
-        env["TFCORE_DATASETS"] = str(SHARED_DATASETS)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    # nbgrader runs `alembic` (the gradebook's migrations) by name: the environment's bin/ comes first
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
-    if check and result.returncode != 0:
-        pytest.fail(f"nbgrader {' '.join(args)} exited {result.returncode}:\n{result.stdout[-4000:]}")
-    return result
-
-
-def course_command(course, *args, status=0):
-    """Run `python -m course <args>` in the course folder (stdout and stderr together); it must exit
-    with `status`."""
-    python_path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
-    env = dict(os.environ, PYTHONPATH=python_path)
-    env.setdefault("TFCORE_DATASETS", str(SHARED_DATASETS))
-    result = subprocess.run([sys.executable, "-m", "course", *args], cwd=course, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
-    assert result.returncode == status, \
-        f"course {' '.join(args)} exited {result.returncode}:\n{result.stdout[-4000:]}"
-    return result
-
-
-def make_course(folder):
-    """A course folder whose nbgrader_config.py loads the repository's, as grading/README.md shows."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "nbgrader_config.py").write_text(
-        f"load_subconfig({str(CONFIG)!r})\n"
-        f"c.Execute.timeout = {CELL_TIMEOUT}  # the tests' endless loop should not cost a minute\n")
-    return folder
-
+from tests.grading.helpers import (
+    ASSIGNMENTS,
+    CLASS_ASSIGNMENT,
+    SHARED_DATASETS,
+    between,
+    course_command,
+    make_course,
+    nbgrader,
+    nbgrader_cells,
+    scores,
+    source_path,
+    submission,
+)
 
 # ---------------------------------------------------------------------------------------------------
 # The sources
@@ -129,32 +87,16 @@ def test_release_holds_no_solution_and_no_hidden_test(tmp_path):
         for grade_id, cell in nbgrader_cells(source).items():
             meta = cell.metadata["nbgrader"]
             if meta["solution"]:
-                answer = _between(cell.source, "### BEGIN SOLUTION", "### END SOLUTION")
+                answer = between(cell.source, "### BEGIN SOLUTION", "### END SOLUTION")
                 for line in answer:
                     assert line not in released_cells[grade_id].source, \
                         f"{assignment}/{grade_id}: the release shows the solution line {line!r}"
                 assert "raise NotImplementedError()" in released_cells[grade_id].source
             if meta["grade"] and "### BEGIN HIDDEN TESTS" in cell.source:
-                for line in _between(cell.source, "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"):
+                for line in between(cell.source, "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"):
                     assert line not in released_cells[grade_id].source, \
                         f"{assignment}/{grade_id}: the release shows the hidden test line {line!r}"
         assert not any(c.get("outputs") for c in released.cells if c.cell_type == "code")
-
-
-def _between(source, begin, end):
-    """The distinctive lines (stripped, longer than a few characters) between the marker lines that do
-    not also appear outside them."""
-    inside_lines, outside_lines, inside = [], set(), False
-    for line in source.splitlines():
-        if line.strip() == begin:
-            inside = True
-        elif line.strip() == end:
-            inside = False
-        elif inside:
-            inside_lines.append(line.strip())
-        else:
-            outside_lines.add(line.strip())
-    return [line for line in inside_lines if len(line) > 12 and line not in outside_lines]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -215,38 +157,6 @@ NOT_A_NOTEBOOK = "notebook"  # a student whose upload is a text file with the no
 VIA_EXCHANGE = "perfect"  # submits through the exchange (release/fetch/submit/collect); the rest: zip_collect
 
 
-def _submission(released, answers, test_edits):
-    """The released notebook with `answers` in the solution cells and `test_edits` applied to test cells
-    (None deletes the cell, a string replaces its source)."""
-    notebook = nbformat.read(released, as_version=4)
-    cells = []
-    for cell in notebook.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if answers is not None and grade_id in answers:
-            cell.source = answers[grade_id]
-        if grade_id in test_edits:
-            if test_edits[grade_id] is None:
-                continue
-            cell.source = test_edits[grade_id]
-        cells.append(cell)
-    notebook.cells = cells
-    return notebook
-
-
-def _scores(course, assignment):
-    """{student: {test cell: score}} and {student: total} read from the gradebook."""
-    from nbgrader.api import Gradebook
-
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
-        per_cell, totals = {}, {}
-        for submission in gradebook.assignment_submissions(assignment):
-            student = submission.student.id
-            totals[student] = submission.score
-            per_cell[student] = {grade.name: grade.score for notebook in submission.notebooks
-                                 for grade in notebook.grades}
-        return per_cell, totals
-
-
 @pytest.fixture(scope="module")
 def graded_class(tmp_path_factory):
     """The class handed in, collected, autograded (the first run killed midway, the second completing),
@@ -265,7 +175,7 @@ def graded_class(tmp_path_factory):
     archive.mkdir(parents=True)
     for student, (answers, test_edits, _) in CLASS.items():
         if student != VIA_EXCHANGE:
-            nbformat.write(_submission(released, answers, test_edits),
+            nbformat.write(submission(released, answers, test_edits),
                            archive / f"{student}_{assignment}.ipynb")
     (archive / f"{NOT_A_NOTEBOOK}_{assignment}.ipynb").write_text("my answers are in the PDF\n")
     log["zip_collect"] = nbgrader(course, "zip_collect", assignment).stdout
@@ -278,7 +188,7 @@ def graded_class(tmp_path_factory):
     nbgrader(student_home, "fetch_assignment", assignment, *exchange)
     answers, test_edits, _ = CLASS[VIA_EXCHANGE]
     fetched = student_home / assignment / f"{assignment}.ipynb"
-    nbformat.write(_submission(fetched, answers, test_edits), fetched)
+    nbformat.write(submission(fetched, answers, test_edits), fetched)
     nbgrader(student_home, "submit", assignment, f"--student={VIA_EXCHANGE}", *exchange)
     log["collect"] = nbgrader(course, "collect", assignment).stdout
     assert (course / "submitted" / VIA_EXCHANGE / assignment / f"{assignment}.ipynb").is_file()
@@ -333,7 +243,7 @@ def _autograde_then_kill(course, assignment, graded=2):
 @pytest.mark.slow
 def test_class_scores_come_from_the_gradebook(graded_class):
     course, log = graded_class
-    per_cell, totals = _scores(course, CLASS_ASSIGNMENT)
+    per_cell, totals = scores(course, CLASS_ASSIGNMENT)
     expected = {student: cells for student, (_, _, cells) in CLASS.items()}
     assert {s: per_cell.get(s) for s in expected} == expected
     assert {s: totals[s] for s in CLASS} == {s: float(sum(cells.values())) for s, cells in expected.items()}
@@ -347,7 +257,7 @@ def test_a_file_that_is_not_a_notebook_is_a_clear_error(graded_class):
     errors = [line for line in output.splitlines() if "ERROR" in line or "Error" in line]
     assert any(NOT_A_NOTEBOOK in line for line in output.splitlines() if "ERROR" in line), output[-3000:]
     assert re.search(r"NotJSONError|not valid JSON|Notebook does not appear to be JSON", output), errors
-    _, totals = _scores(course, CLASS_ASSIGNMENT)
+    _, totals = scores(course, CLASS_ASSIGNMENT)
     assert totals[NOT_A_NOTEBOOK] == 0.0  # nothing to grade: zero, and the rest of the class is graded
     assert set(totals) == {*CLASS, NOT_A_NOTEBOOK}
 
@@ -386,7 +296,7 @@ def test_killed_autograde_loses_nothing(graded_class):
     assert log["unfinished"] == [log["killed_after"][-1]]
     assert f"{log['unfinished'][0]}: the last autograde of {CLASS_ASSIGNMENT} was interrupted" in \
         log["autograde"].stdout
-    per_cell, totals = _scores(course, CLASS_ASSIGNMENT)
+    per_cell, totals = scores(course, CLASS_ASSIGNMENT)
     assert set(totals) == {*CLASS, NOT_A_NOTEBOOK}
     assert per_cell["perfect"] == CLASS["perfect"][2]
 
@@ -394,10 +304,10 @@ def test_killed_autograde_loses_nothing(graded_class):
 @pytest.mark.slow
 def test_grading_twice_gives_the_same_score(graded_class):
     course, _ = graded_class
-    before, _ = _scores(course, CLASS_ASSIGNMENT)
+    before, _ = scores(course, CLASS_ASSIGNMENT)
     for student in ("partial", "faker"):
         nbgrader(course, "autograde", CLASS_ASSIGNMENT, f"--student={student}", "--force")
-    after, _ = _scores(course, CLASS_ASSIGNMENT)
+    after, _ = scores(course, CLASS_ASSIGNMENT)
     assert after == before
 
 
@@ -427,3 +337,25 @@ def test_resume_finds_the_interrupted_students(tmp_path):
         elif state != "missing":
             nbformat.write(copy, folder / f"{name}.ipynb")
     assert grading.unfinished(course, name) == ["cut", "gone", "torn"]
+
+
+@pytest.mark.slow
+def test_feedback_hides_the_hidden_tests(graded_class):
+    """The feedback HTML shows each test cell's score and its failure message, never the code of a
+    hidden test (not its source, not the traceback that would quote it)."""
+    import html as html_module
+
+    course, _ = graded_class
+    source = nbformat.read(source_path(CLASS_ASSIGNMENT), as_version=4)
+    hidden = [line for cell in source.cells if cell.cell_type == "code"
+              for line in between(cell.source, "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")]
+    assert hidden, "the assignment has hidden tests"
+    for student in CLASS:
+        page = course / "feedback" / student / CLASS_ASSIGNMENT / f"{CLASS_ASSIGNMENT}.html"
+        text = html_module.unescape(re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8")))
+        assert "BEGIN HIDDEN TESTS" not in text and "hidden tests: not shown" in text, student
+        for line in hidden:
+            assert line not in text, f"{student}'s feedback shows the hidden test line {line!r}"
+    partial = (course / "feedback" / "partial" / CLASS_ASSIGNMENT / f"{CLASS_ASSIGNMENT}.html")
+    text = html_module.unescape(re.sub(r"<[^>]+>", "", partial.read_text(encoding="utf-8")))
+    assert "AssertionError" in text, "a failed hidden test still says why it failed"
