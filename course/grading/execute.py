@@ -72,6 +72,8 @@ class SandboxKernelManager(AsyncKernelManager):
         super().__init__(**kwargs)
         self.sandbox = GradingSandbox(parent=self)
         self.kernel_dir = None
+        if not self.sandbox.enabled:
+            self.transport = "tcp"  # a plain kernel, as nbgrader starts it
 
     async def _async_pre_start_kernel(self, **kw):
         if not self.sandbox.enabled:

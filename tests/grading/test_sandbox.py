@@ -330,3 +330,18 @@ def test_without_the_sandbox_the_gradebook_attack_succeeds(tmp_path):
     assert "GRADING WITHOUT THE SANDBOX" in log
     _, totals = scores(course, ASSIGNMENT)
     assert totals["gradebook"] > 10.0  # its own cells: the manual score of 100 it wrote stands
+
+
+def test_no_sandbox_no_grading(tmp_path):
+    """Where bubblewrap cannot start, autograde stops before the first student, naming cause and fix."""
+    course = make_course(tmp_path / "course")
+    with open(course / "nbgrader_config.py", "a") as file:
+        file.write("c.GradingSandbox.bwrap = 'bwrap-not-installed'\n")
+    _hand_in(course, {HONEST: (RIGHT, None)})
+    result = nbgrader(course, "autograde", ASSIGNMENT, check=False)
+    assert result.returncode != 0
+    assert "bubblewrap ('bwrap-not-installed') is not installed" in result.stdout
+    assert "apt-get install bubblewrap" in result.stdout and "GradingSandbox.enabled = False" in result.stdout
+    assert not (course / "autograded").exists()
+    _, totals = scores(course, ASSIGNMENT)
+    assert totals == {}
