@@ -154,12 +154,14 @@ for _ in range(1024):
     }
 
 
-# wrong answers that try to pass anyway: NumPy and builtins patched, an object equal to everything
+# wrong answers that try to pass anyway: NumPy and builtins patched, failed assertions hidden by a custom
+# exception handler (nbgrader reads the reply's error status), an object equal to everything
 # (0 points for the two tricked cells; swish is right)
 TRICKS = {
     "swish": RIGHT["swish"] + (
         "import builtins\n"
-        "builtins.abs = lambda x: 0\nbuiltins.all = lambda *a: True\n"),
+        "builtins.abs = lambda x: 0\nbuiltins.all = lambda *a: True\n"
+        "get_ipython().set_custom_exc((AssertionError,), lambda *args, **kwargs: None)\n"),
     "swish_derivative": ("np.allclose = lambda *a, **k: True\nnp.absolute = lambda x: np.zeros_like(x)\n"
                          "def swish_derivative(xs):\n    return np.zeros_like(xs)\n"),
     "softmax": ("class Anything(np.ndarray):\n    def __eq__(self, other):\n        return True\n"
