@@ -170,24 +170,25 @@ def cmd_results(args):
     return 0
 
 
+def _grading_step(name, step):
+    """Run a `course grading NAME` step; a missing file or folder is a one-line error, status 1."""
+    try:
+        return step()
+    except FileNotFoundError as exc:
+        print(f"course grading {name}: {exc}", file=sys.stderr)
+        return 1
+
+
 def cmd_grading_resume(args):
     from course import grading
 
-    try:
-        return grading.resume(args.course_dir, args.assignment)
-    except FileNotFoundError as exc:
-        print(f"course grading resume: {exc}", file=sys.stderr)
-        return 1
+    return _grading_step("resume", lambda: grading.resume(args.course_dir, args.assignment))
 
 
 def cmd_grading_validate(args):
     from course.grading import validate
 
-    try:
-        return validate.validate(args.names, args.exercises)
-    except FileNotFoundError as exc:
-        print(f"course grading validate: {exc}", file=sys.stderr)
-        return 1
+    return _grading_step("validate", lambda: validate.validate(args.names, args.exercises))
 
 
 def _add_grading_commands(commands):

@@ -85,11 +85,10 @@ class SandboxKernelManager(AsyncKernelManager):
         submission = Path(kw.get("cwd") or os.getcwd())
         shutil.copytree(submission, self.kernel_dir / "files",
                         ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
-        uid, gid = self.sandbox.sandbox_user()
         inner = [sys.executable, "-m", "course.grading.workspace", submission.name, "--",
                  sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-        bwrap = self.sandbox.command(self.kernel_dir, submission.name, inner)
-        self._kernel_spec = KernelSpec(argv=[*self.sandbox.limits(uid), *bwrap],
+        argv = self.sandbox.launch_command(self.kernel_dir, submission.name, inner)
+        self._kernel_spec = KernelSpec(argv=argv,
                                        display_name="Python 3 (grading sandbox)", language="python",
                                        interrupt_mode="message", env={}, metadata={})
         # the kernel process's own terminal output (not the cells' outputs) goes to a file, at most
@@ -101,10 +100,8 @@ class SandboxKernelManager(AsyncKernelManager):
         return kernel_cmd, kw
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
-        if self.kernel_dir is not None and os.geteuid() == 0:
-            uid, gid = self.sandbox.sandbox_user()
-            for path in [self.kernel_dir, *self.kernel_dir.rglob("*")]:
-                os.chown(path, uid, gid, follow_symlinks=False)
+        if self.kernel_dir is not None:  # the connection file is written by now
+            self.sandbox.hand_over(self.kernel_dir)
         return await super()._async_launch_kernel(kernel_cmd, **kw)
 
     async def _async_cleanup_resources(self, restart=False):

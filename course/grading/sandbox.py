@@ -13,7 +13,7 @@ Inside the sandbox a submission sees:
 Nothing else of the machine: not the gradebook, the course's `source/`, `release/`, `submitted/`,
 `autograded/`, `feedback/` or exchange, not the instructor's home, not the checkout's `exercises/`.
 
-Limits (setrlimit, inherited by everything the kernel starts): address space per process
+Limits (`prlimit`, inherited by everything the kernel starts): address space per process
 (`memory_limit`), processes and threads (`max_processes`), CPU seconds per process (`cpu_seconds`),
 size of one written file (`max_file_size`). When grading runs as root the kernel runs as the
 unprivileged user `user` (default `nobody`); otherwise as the instructor's own user, confined by the
@@ -168,6 +168,19 @@ class GradingSandbox(LoggingConfigurable):
             argv += ["--setenv", name, value]
         return [*argv, "--", *inner_argv]
 
+    def launch_command(self, kernel_dir, work_name, inner_argv):
+        """The whole command line: `prlimit` with the limits, then `command`'s bwrap."""
+        uid, _ = self.sandbox_user()
+        return [*self.limits(uid), *self.command(kernel_dir, work_name, inner_argv)]
+
+    def hand_over(self, kernel_dir):
+        """When we are root, give `kernel_dir` and everything in it to the sandbox user (its kernel
+        reads the connection file and makes its sockets there)."""
+        if os.geteuid() == 0:
+            uid, gid = self.sandbox_user()
+            for path in [Path(kernel_dir), *Path(kernel_dir).rglob("*")]:
+                os.chown(path, uid, gid, follow_symlinks=False)
+
     def environment(self, work_name):
         """The kernel's environment: a few course and locale variables of ours, and its own home."""
         from tfcore.datasets import registry
@@ -192,12 +205,10 @@ class GradingSandbox(LoggingConfigurable):
                                      f"installed, so no submission is graded.\n{_FIXES}")
         with tempfile.TemporaryDirectory(prefix="course-sandbox-check-") as kernel_dir:
             (Path(kernel_dir) / "files").mkdir()
-            uid, gid = self.sandbox_user()
-            if os.geteuid() == 0:
-                os.chown(kernel_dir, uid, gid)
+            self.hand_over(kernel_dir)
             probe = "import os, socket; os.getcwd(); print(len(socket.if_nameindex()))"
-            argv = self.command(kernel_dir, "check", [sys.executable, "-c", probe])
-            result = subprocess.run([*self.limits(uid), *argv], capture_output=True, text=True, timeout=60)
+            argv = self.launch_command(kernel_dir, "check", [sys.executable, "-c", probe])
+            result = subprocess.run(argv, capture_output=True, text=True, timeout=60)
         if result.returncode != 0:
             raise SandboxUnavailable("The grading sandbox cannot start, so no submission is graded. "
                                      f"`bwrap` said:\n  {result.stderr.strip() or result.returncode}\n"

@@ -110,3 +110,12 @@ def scores(course, assignment):
             per_cell[student] = {grade.name: grade.score for notebook in submission.notebooks
                                  for grade in notebook.grades}
         return per_cell, totals
+
+
+def regrade(course, assignment, students):
+    """The gradebook's per-cell scores before and after regrading `students` (`autograde --force`)."""
+    before, _ = scores(course, assignment)
+    for student in students:
+        nbgrader(course, "autograde", assignment, f"--student={student}", "--force")
+    after, _ = scores(course, assignment)
+    return before, after

@@ -31,6 +31,7 @@ from tests.grading.helpers import (
     make_course,
     nbgrader,
     nbgrader_cells,
+    regrade,
     scores,
     source_path,
     submission,
@@ -304,10 +305,7 @@ def test_killed_autograde_loses_nothing(graded_class):
 @pytest.mark.slow
 def test_grading_twice_gives_the_same_score(graded_class):
     course, _ = graded_class
-    before, _ = scores(course, CLASS_ASSIGNMENT)
-    for student in ("partial", "faker"):
-        nbgrader(course, "autograde", CLASS_ASSIGNMENT, f"--student={student}", "--force")
-    after, _ = scores(course, CLASS_ASSIGNMENT)
+    before, after = regrade(course, CLASS_ASSIGNMENT, ("partial", "faker"))
     assert after == before
 
 
