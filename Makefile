@@ -2,6 +2,7 @@
 #   make course   install the course into .venv and start JupyterLab (headless) on the first lesson
 #   make test     install the dev tools into .venv (Chromium for the browser tests, bubblewrap for the
 #                 grading sandbox), then ruff and pytest
+#   make hub      (as root) set up and start JupyterHub for a class on this server (deploy/hub/README.md)
 # Also: make apps (the Voila apps on http://127.0.0.1:8866), make lint (ruff only),
 # make clean (build and test caches; keeps .venv).
 
@@ -20,7 +21,7 @@ PYTEST_ARGS ?=
 SHARED_DATASETS := $(abspath $(CURDIR)/../shared/datasets)
 FIRST_PAGE := lessons/01_tensors_graphs_sessions.ipynb
 
-.PHONY: help course apps test lint clean
+.PHONY: help course apps hub test lint clean
 
 help:
 	@echo "make course   install the course into $(VENV) and start JupyterLab on http://127.0.0.1:$(PORT) (PORT=... to change)"
@@ -28,6 +29,7 @@ help:
 	@echo "make test     install the dev extras into $(VENV) and Chromium, then ruff check and pytest"
 	@echo "make bench    time tfcore against TensorFlow (and PyTorch if installed); table in benchmarks/README.md"
 	@echo "make gpu-check  on a machine with an NVIDIA GPU: CuPy, the GPU tests and the GPU benchmark (benchmarks/gpu_check.sh)"
+	@echo "make hub      (root) JupyterHub for a class on http://127.0.0.1:$(HUB_PORT) (deploy/hub/README.md)"
 	@echo "make lint     ruff check only"
 	@echo "make clean    remove build and test caches (keeps $(VENV))"
 
@@ -67,6 +69,20 @@ apps: $(VENV)/.installed-course
 	echo "Apps: http://127.0.0.1:$(APPS_PORT)/ (draw_a_digit, convolution_explorer, style_a_photo; Ctrl-C to stop)"; \
 	exec $(VENV)/bin/voila --no-browser --Voila.ip=127.0.0.1 --port=$(APPS_PORT) \
 	    --Voila.port_retries=0 apps/
+
+# make hub: deploy/hub/setup.sh installs the hub's software and class folders (idempotent), then
+# JupyterHub runs in the foreground. Settings (HUB_PORT, HUB_IP, HUB_STATE, ROSTER, INSTRUCTORS, ...):
+# deploy/hub/README.md. The datasets follow TFCORE_DATASETS as for `make course`.
+HUB_PORT ?= 8000
+hub:
+	@bash deploy/hub/setup.sh
+	@if [ -z "$${TFCORE_DATASETS:-}" ] && [ -d "$(SHARED_DATASETS)" ]; then \
+	    export TFCORE_DATASETS="$(SHARED_DATASETS)"; \
+	fi; \
+	prefix="$${HUB_PREFIX:-/opt/tfcore-hub}"; \
+	echo "Hub: http://$${HUB_IP:-127.0.0.1}:$(HUB_PORT)/ (sign up at /hub/signup; Ctrl-C to stop)"; \
+	cd "$${HUB_STATE:-/srv/tfcore-hub}/state" && \
+	HUB_PORT=$(HUB_PORT) exec "$$prefix/venv/bin/jupyterhub" -f "$(CURDIR)/deploy/hub/jupyterhub_config.py"
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
