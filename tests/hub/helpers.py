@@ -36,13 +36,14 @@ def remove_users(names):
             subprocess.run(["userdel", "--remove", name], capture_output=True)
 
 
-def run_as(name, *command, cwd=None, side="student"):
+def run_as(name, *command, cwd=None, side="student", **kwargs):
     """`command` as the system user `name` with the environment the hub gives a student's (or, with
     side="grader", the grader's) server; runs in their home unless `cwd` is given."""
     home = subprocess.run(["getent", "passwd", name], capture_output=True, text=True).stdout.split(":")[5]
     env = ["env", "-C", str(cwd or home), f"HOME={home}", f"PATH={PREFIX}/venv/bin:/usr/bin:/bin",
            f"JUPYTER_CONFIG_PATH={PREFIX}/etc/jupyter/{side}", f"TFCORE_HUB_EXCHANGE={STATE}/exchange"]
-    return subprocess.run(["runuser", "-u", name, "--", *env, *command], capture_output=True, text=True)
+    return subprocess.run(["runuser", "-u", name, "--", *env, *command], capture_output=True, text=True,
+                          **kwargs)
 
 
 class ClassHub:
@@ -52,7 +53,7 @@ class ClassHub:
         remove_users((*STUDENTS, INSTRUCTOR))
         shutil.rmtree(STATE, ignore_errors=True)
         STATE.mkdir(parents=True)
-        roster = STATE.parent / "tfcore-hub-test-students.csv"
+        roster = STATE / "roster.csv"  # make hub copies it to students.csv
         rows = [f"{name},{name.split('-')[1].title()},Tester,{name}@example.org" for name in STUDENTS]
         roster.write_text("id,first_name,last_name,email\n" + "\n".join(rows) + "\n")
         self.port = free_port()
