@@ -80,6 +80,8 @@ c.ConfigurableHTTPProxy.pid_file = str(STATE / "state" / "proxy.pid")
 if setting("HUB_AUTH", "native") == "lti13":
     lti = json.loads((STATE / "lti13.json").read_text())  # issuer, client_id, authorize_url, jwks_endpoint
     c.JupyterHub.authenticator_class = "ltiauthenticator.lti13.auth.LTI13Authenticator"
+    c.LTI13Authenticator.tool_name = "tfcore course"
+    c.LTI13Authenticator.tool_description = "Deep learning on a TensorFlow-1-style engine: lessons, exercises"
     for key, value in lti.items():
         setattr(c.LTI13Authenticator, key, value)
 else:

@@ -47,19 +47,26 @@ def run_as(name, *command, cwd=None, side="student", **kwargs):
 
 
 class ClassHub:
-    """`make hub` with a roster of three students and one instructor, on free ports."""
+    """`make hub` with a roster of students and one instructor, on free ports, in its own state folder."""
 
-    def __init__(self):
-        remove_users((*STUDENTS, INSTRUCTOR))
-        shutil.rmtree(STATE, ignore_errors=True)
-        STATE.mkdir(parents=True)
-        roster = STATE / "roster.csv"  # make hub copies it to students.csv
-        rows = [f"{name},{name.split('-')[1].title()},Tester,{name}@example.org" for name in STUDENTS]
+    def __init__(self, students=STUDENTS, instructor=INSTRUCTOR, state=STATE, fast=True, settings=None,
+                 files=None):
+        self.names, self.state = (*students, instructor), Path(state)
+        remove_users(self.names)
+        shutil.rmtree(self.state, ignore_errors=True)
+        self.state.mkdir(parents=True)
+        roster = self.state / "roster.csv"  # make hub copies it to students.csv
+        rows = [f"{name},{name.split('-')[1].title()},Tester,{name}@example.org" for name in students]
         roster.write_text("id,first_name,last_name,email\n" + "\n".join(rows) + "\n")
         self.port = free_port()
-        self.env = dict(os.environ, HUB_STATE=str(STATE), ROSTER=str(roster), INSTRUCTORS=INSTRUCTOR,
+        self.env = dict(os.environ, HUB_STATE=str(self.state), ROSTER=str(roster), INSTRUCTORS=instructor,
                         HUB_INTERNAL_PORT=str(free_port()), HUB_PROXY_API_PORT=str(free_port()),
-                        HUB_FORMGRADER_PORT=str(free_port()), COURSE_FAST="1", COURSE_ENGINE="tfcore")
+                        HUB_FORMGRADER_PORT=str(free_port()), COURSE_ENGINE="tfcore")
+        if fast:
+            self.env["COURSE_FAST"] = "1"
+        self.env.update(settings or {})
+        for name, text in (files or {}).items():  # e.g. lti13.json
+            (self.state / name).write_text(text)
         self.env.setdefault("TFCORE_DATASETS", str(ROOT.parent / "shared" / "datasets"))
         self.url = f"http://127.0.0.1:{self.port}"
         self.server = None
@@ -83,8 +90,8 @@ class ClassHub:
     def close(self):
         """Stops the hub and removes the test users, their homes and the state folder."""
         self.stop()
-        remove_users((*STUDENTS, INSTRUCTOR))
-        shutil.rmtree(STATE, ignore_errors=True)
+        remove_users(self.names)
+        shutil.rmtree(self.state, ignore_errors=True)
 
     def log(self, last=60):
         """The hub's last output lines, for failure messages."""
@@ -93,7 +100,7 @@ class ClassHub:
     @property
     def admin_token(self):
         """The instructors' REST API token that the first start wrote into the state folder."""
-        return (STATE / "state" / "admin-token").read_text().strip()
+        return (self.state / "state" / "admin-token").read_text().strip()
 
     def api(self, method, path, token=None, **kwargs):
         """A call to the hub's REST API (`/hub/api/...`) with `token` (the admin token by default)."""

@@ -1,11 +1,13 @@
 """The class hub from `make hub`: logins, one student's isolation from another, secrets across a restart,
 and nbgrader's exchange filing each submission and each feedback under the real login."""
 
+import json
 import subprocess
 
 import pytest
+import requests
 
-from tests.hub.helpers import INSTRUCTOR, PASSWORDS, STATE, STUDENTS, KernelClient, Login, run_as
+from tests.hub.helpers import INSTRUCTOR, PASSWORDS, STATE, STUDENTS, ClassHub, KernelClient, Login, run_as
 
 ADA, ALAN, GRACE = STUDENTS
 
@@ -106,3 +108,30 @@ def test_secrets_are_made_once_and_survive_a_restart(hub, accounts):
     assert accounts[ADA].get("/hub/home").url.endswith("/hub/home")  # ada's cookie is still valid
     for value in secrets.values():  # and none of them is in the repository
         assert subprocess.run(["git", "grep", "-q", "-F", value.decode().strip()]).returncode == 1
+
+
+LTI13 = {"issuer": "https://lms.example.edu", "client_id": ["tfcore-course-tool"],
+         "authorize_url": "https://lms.example.edu/api/lti/authorize_redirect",
+         "jwks_endpoint": "https://lms.example.edu/api/lti/security/jwks", "username_key": "custom_login"}
+
+
+def test_the_hub_logs_in_from_an_lms_with_lti13_and_refuses_a_forged_launch():
+    """HUB_AUTH=lti13 with HUB_STATE/lti13.json: the hub describes itself to the LMS as a tool, sends
+    logins to the LMS's authorize URL, and refuses a launch that the LMS did not sign."""
+    lti_hub = ClassHub(("ltit-ada",), "ltit-teach", STATE.with_name("tfcore-hub-test-lti"),
+                       settings={"HUB_AUTH": "lti13"}, files={"lti13.json": json.dumps(LTI13)})
+    try:
+        config = requests.get(f"{lti_hub.url}/hub/lti13/config", timeout=30).json()
+        assert config["oidc_initiation_url"].endswith("/hub/lti13/oauth_login"), config
+        assert (config["title"], config["target_link_uri"]) == ("tfcore course", lti_hub.url), config
+        launch = {"iss": LTI13["issuer"], "login_hint": "ltit-ada", "client_id": LTI13["client_id"][0],
+                  "target_link_uri": f"{lti_hub.url}/hub/"}
+        start = requests.post(f"{lti_hub.url}/hub/lti13/oauth_login", data=launch, timeout=30,
+                              allow_redirects=False)
+        assert start.status_code == 302 and start.headers["Location"].startswith(LTI13["authorize_url"])
+        forged = requests.post(f"{lti_hub.url}/hub/lti13/oauth_callback", timeout=30,
+                               data={"id_token": "e30.e30.", "state": "forged"})
+        assert forged.status_code in (400, 401, 403), forged.status_code
+        assert lti_hub.api("GET", "/users/ltit-ada").json().get("server") is None
+    finally:
+        lti_hub.close()
