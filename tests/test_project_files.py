@@ -107,8 +107,13 @@ def test_pyproject_pins_are_exact():
     course = _pins(extras["course"])
     assert set(course) == {
         "jupyterlab", "ipywidgets", "matplotlib", "ipykernel", "nbclient", "nbformat",
-        "h5py", "scipy", "ipycanvas", "nbgrader", "psutil", "voila",
+        "h5py", "scipy", "ipycanvas", "nbgrader", "psutil", "voila", "jupyterhub",
     }
+    # The class hub's extra (deploy/hub): exact pins, the same jupyterhub as a student's server.
+    hub = _pins(extras["hub"])
+    assert set(hub) == {"jupyterhub", "jupyterhub-nativeauthenticator", "jupyterhub-ltiauthenticator",
+                        "jupyterhub-idle-culler", "jupyterhub-systemdspawner"}
+    assert hub["jupyterhub"] == course["jupyterhub"]
     # The optional GPU extra: CuPy, exactly pinned.
     assert _pins(extras["gpu"]) == {"cupy-cuda12x": _pins(extras["gpu"])["cupy-cuda12x"]}
     dev_specs = {}
