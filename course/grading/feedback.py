@@ -16,7 +16,7 @@ import re
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import GetGrades, NbGraderPreprocessor
-from traitlets import Integer, Unicode
+from traitlets import Integer, List, Unicode
 
 __all__ = ["RedactHiddenTests", "feedback_preprocessors"]
 
@@ -37,6 +37,9 @@ class RedactHiddenTests(NbGraderPreprocessor):
     end_test_delimiter = Unicode("END HIDDEN TESTS").tag(config=True)
     min_line_length = Integer(8, help="Shorter hidden lines (`pass`, `)`) are not searched for in "
                               "outputs.").tag(config=True)
+    # The HTML exporter configures this on every NbConvertBase; declared here as GetGrades does, so
+    # generate_feedback does not warn that RedactHiddenTests does not know it (it is not used).
+    display_data_priority = List(GetGrades.display_data_priority.default()).tag(config=True)
 
     def preprocess(self, nb, resources):
         """Redact every cell of `nb`; the hidden lines are gathered from all test cells first."""
