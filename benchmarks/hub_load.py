@@ -5,10 +5,11 @@
 Starts the hub the way tests/hub does (the README's `make hub`, its own state folder, a roster of N
 students), then through the REST API with the instructors' token: starts every student's server at
 once and times each until it is ready; measures each server's memory (all processes of that student's
-system user, resident); runs every code cell of lesson 01 (the student's own copy, default sizes) in a
-new kernel of each server at once, over the Jupyter kernel API, and records the time, the failures and
-each student's peak memory. Prints a table and writes benchmarks/results/hub_load.json; the figures in
-deploy/hub/README.md come from it. Removes the students and the state folder at the end.
+system user, resident); runs every code cell of lesson 01 (the student's own copy, default sizes) in
+a new kernel of one server alone, then of every server at once, over the Jupyter kernel API, and
+records the times, the failures and each student's peak memory. Prints a table and writes
+benchmarks/results/hub_load.json, which deploy/hub/README.md quotes. Removes the students and the
+state folder at the end.
 """
 
 import argparse
@@ -95,6 +96,7 @@ def measure(students):
         idle = {name: user_rss(name) for name in names}
         source = nbformat.read(Path(hub.env.get("HUB_PREFIX", "/opt/tfcore-hub")) / "course" / LESSON, 4)
         cells = [cell.source for cell in source.cells if cell.cell_type == "code"]
+        alone_seconds, alone_error = run_lesson(hub, names[0], cells)  # the baseline: one student only
         peaks = PeakMemory(names)
         with ThreadPoolExecutor(len(names)) as pool:
             runs = dict(zip(names, pool.map(lambda name: run_lesson(hub, name, cells), names)))
@@ -106,6 +108,7 @@ def measure(students):
         "memory_gib": psutil.virtual_memory().total / 1024**3,
         "setup_and_start_s": setup_seconds, "hub_and_services_rss_mib": hub_rss,
         "spawn_s": spawn_seconds, "idle_server_mib": idle,
+        "lesson01_alone_s": alone_seconds, "lesson01_alone_error": alone_error,
         "lesson01_s": {name: seconds for name, (seconds, _) in runs.items()},
         "failures": {name: error for name, (_, error) in runs.items() if error},
         "peak_mib": peak,
@@ -123,6 +126,7 @@ def summary(figures):
         f"hub + proxy + formgrader + culler: {figures['hub_and_services_rss_mib']:.0f} MiB",
         f"spawn time (all at once), s: {stats(figures['spawn_s'].values())}",
         f"idle server per student, MiB: {stats(figures['idle_server_mib'].values())}",
+        f"lesson 01 in one server alone, s: {figures['lesson01_alone_s']:.1f}",
         f"lesson 01 in every server at once, s: {stats(figures['lesson01_s'].values())}",
         f"peak memory per student during lesson 01, MiB: {stats(figures['peak_mib'].values())}",
         f"failures: {len(figures['failures'])} {figures['failures'] or ''}",
