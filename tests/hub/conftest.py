@@ -1,4 +1,4 @@
-"""Fixtures for the class hub tests: one `make hub` for the session, its students signed up and approved.
+"""Fixtures for the class hub tests: one `make hub` per test module, its students signed up and approved.
 
 The hub creates system users, so these tests need root (as `make test` runs in CI); elsewhere they are
 skipped with that reason. The first start installs the hub's software into /opt/tfcore-hub (minutes).
@@ -11,9 +11,9 @@ import pytest
 from tests.hub.helpers import INSTRUCTOR, PASSWORDS, STUDENTS, ClassHub, Login
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def hub():
-    """The running class hub (`ClassHub`); removed with its users at the end of the session."""
+    """The running class hub (`ClassHub`); removed with its users at the end of the module."""
     if os.geteuid() != 0:
         pytest.skip("the class hub creates a system user per student: run these tests as root")
     class_hub = ClassHub()
@@ -21,7 +21,7 @@ def hub():
     class_hub.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def accounts(hub):
     """Everyone on the roster signed up; the instructor authorized the students. Yields name -> `Login`."""
     teacher = Login(hub)
