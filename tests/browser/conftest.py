@@ -1,9 +1,8 @@
 """Fixtures for the browser tests: the system Chromium driven by Playwright, the README's servers.
 
-The tests drive /usr/bin/chromium (the Debian package, which `make test` installs through
-scripts/install-chromium.sh; CHROMIUM=/path overrides) with Playwright's sync API; Playwright's own
-browser download is not used. Where Chromium is missing, every test that needs it is skipped with the
-reason the installer gave; nothing else skips.
+The tests drive the system Chromium through the `browser` fixture of tests/conftest.py (shared with
+tests/hub); where Chromium is missing, every test that needs it is skipped with the reason the installer
+gave; nothing else skips.
 
 Servers are started the way the README says (`make course PORT=...`, `make apps APPS_PORT=...`), once per
 session, on free ports, and stopped at the end. JupyterLab runs with a throwaway settings folder that
@@ -13,17 +12,10 @@ Screenshots go to runs/screenshots/ (ignored by git), one per test, named after 
 
 import json
 import os
-from pathlib import Path
 
 import pytest
 
 from tests.browser.helpers import ROOT, Server, free_port
-
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
-INSTALL_LOG = ROOT / "runs" / "chromium-install.log"
-# Without the background-networking flags Chromium keeps opening connections that a closed network refuses.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 def _server_env():
@@ -69,21 +61,6 @@ def apps_server():
                     rf"^http://127\.0\.0\.1:{port}/(?=\s*$)", "make apps")
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """The system Chromium under Playwright; skips (with the installer's reason) where it is missing."""
-    if not os.access(CHROMIUM, os.X_OK):
-        reason = INSTALL_LOG.read_text().strip() if INSTALL_LOG.is_file() else (
-            "run `make test` (it installs the Debian package chromium) or `apt-get install chromium`")
-        pytest.skip(f"Chromium is not installed at {CHROMIUM}, so the browser tests cannot run: {reason}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

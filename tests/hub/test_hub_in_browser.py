@@ -14,7 +14,6 @@ import nbformat
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import browser  # noqa: F401 - the session's Chromium
 from tests.browser.helpers import ROOT, screenshot
 from tests.hub.helpers import INSTRUCTOR, PASSWORDS, STATE, STUDENTS, run_as
 
@@ -50,7 +49,7 @@ def write_lab_settings(name):
         assert done.returncode == 0, done.stderr
 
 
-def open_as(browser, hub, name):  # noqa: F811 - the fixture passed on
+def open_as(browser, hub, name):
     """A new browser context logged in as `name` through the hub's login form; returns the page."""
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     page.set_default_timeout(120_000)
@@ -85,7 +84,7 @@ def assignments_tab(page):
     return page.locator(".jp-NbgraderAssignmentList, #assignments").first
 
 
-def student_answers_and_submits(browser, hub, name, answers):  # noqa: F811
+def student_answers_and_submits(browser, hub, name, answers):
     """Lesson 01 opens; the student fetches the assignment, types their answers, saves and submits."""
     page = open_as(browser, hub, name)
     page.wait_for_url("**/lab/**")
@@ -113,7 +112,7 @@ def student_answers_and_submits(browser, hub, name, answers):  # noqa: F811
     page.context.close()
 
 
-def instructor_grades(browser, hub):  # noqa: F811
+def instructor_grades(browser, hub):
     """Collect, autograde every submission, generate and release feedback, all in formgrader."""
     page = open_as(browser, hub, INSTRUCTOR)
     page.goto(f"{hub.url}/services/tfcore-course/formgrader")
@@ -135,7 +134,7 @@ def instructor_grades(browser, hub):  # noqa: F811
     page.context.close()
 
 
-def student_reads_feedback(browser, hub, name):  # noqa: F811
+def student_reads_feedback(browser, hub, name):
     """Fetch Feedback in the Assignments tab; the feedback opens and shows the student's own score."""
     page = open_as(browser, hub, name)
     page.wait_for_url("**/lab/**")
@@ -148,8 +147,21 @@ def student_reads_feedback(browser, hub, name):  # noqa: F811
     page.goto(f"{hub.url}/user/{name}/files/{listing[0]['path']}/{ASSIGNMENT}.html")
     text = page.locator("body").inner_text()
     screenshot(page, f"hub-{name}-feedback")
+    keep_out(page, hub, name)
     page.context.close()
     return text
+
+
+def keep_out(page, hub, name):
+    """In the same browser, a classmate's JupyterLab, files and feedback and formgrader stay closed."""
+    other = STUDENTS[(STUDENTS.index(name) + 1) % len(STUDENTS)]
+    for path in (f"/user/{other}/lab", f"/user/{other}/api/contents/tfcore-course/{ASSIGNMENT}/feedback",
+                 f"/user/{other}/files/tfcore-course/{ASSIGNMENT}/{ASSIGNMENT}.ipynb",
+                 "/services/tfcore-course/formgrader"):
+        response = page.goto(f"{hub.url}{path}")
+        assert response.status in (403, 404), (name, path, response.status, page.url)
+        assert page.locator(".jp-LabShell").count() == 0
+    screenshot(page, f"hub-{name}-kept-out")
 
 
 def gradebook_scores():
@@ -160,7 +172,7 @@ def gradebook_scores():
         return {name: gradebook.find_submission(ASSIGNMENT, name).score for name in STUDENTS}
 
 
-def test_a_class_cycle_in_the_browser(browser, hub, accounts):  # noqa: F811
+def test_a_class_cycle_in_the_browser(browser, hub, accounts):
     for name in STUDENTS:
         write_lab_settings(name)
     page = open_as(browser, hub, INSTRUCTOR)
