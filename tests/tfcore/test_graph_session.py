@@ -260,3 +260,40 @@ def test_cast_passes_gradients_between_float_widths():
     out = both(program)
     assert out[0] == "<dtype: 'float64'>"
     np.testing.assert_allclose(out[1], [2.0, -4.0, 1.0])
+
+
+_NEGATED_SQUARE = "CourseTestNegatedSquareGrad"
+_REGISTERED_ON = set()  # ids of the engines _NEGATED_SQUARE is registered on (once per process)
+
+
+def _register_negated_square(tf):
+    """A gradient for Square with the wrong sign, registered under a name of its own."""
+    if id(tf) not in _REGISTERED_ON:
+        @tf.RegisterGradient(_NEGATED_SQUARE)
+        def _negated(op, grad):
+            return -2.0 * op.inputs[0] * grad
+        _REGISTERED_ON.add(id(tf))
+
+
+@pytest.mark.parametrize("engine_name", engines())
+def test_gradient_override_map_gives_the_ops_built_inside_another_gradient(engine_name):
+    from tests.tfcore.harness import engine
+    tf = engine(engine_name)
+    _register_negated_square(tf)
+    with tf.Graph().as_default() as graph:
+        x = tf.constant([1.0, -2.0, 3.0])
+        with graph.gradient_override_map({"Square": _NEGATED_SQUARE}):
+            inside = tf.square(x)
+        outside = tf.square(x)
+        grads = [tf.gradients(inside, x)[0], tf.gradients(outside, x)[0]]
+        with tf.Session() as sess:
+            got_inside, got_outside = sess.run(grads)
+        with pytest.raises(TypeError, match="mapping strings to strings"):
+            with graph.gradient_override_map({"Square": 1}):
+                pass
+        with graph.gradient_override_map({"Square": "NoSuchGradient"}):
+            unknown = tf.square(x)
+        with pytest.raises(LookupError, match="No gradient defined"):
+            tf.gradients(unknown, x)
+    np.testing.assert_allclose(got_inside, [-2.0, 4.0, -6.0])
+    np.testing.assert_allclose(got_outside, [2.0, -4.0, 6.0])

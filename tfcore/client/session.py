@@ -278,8 +278,3 @@ def _fill_metadata(run_metadata, trace, placed):
     run_metadata.step_stats.dev_stats = [
         DeviceStepStats(devices.full_name(d), stats) for d, stats in by_device.items() if stats or d.is_host]
 
-
-def get_default_session():
-    """The innermost default session, or None."""
-    return _default_session_stack.stack[-1] if _default_session_stack.stack else None
-

@@ -1,6 +1,6 @@
 """Shape functions shared by many ops (each returns ``[(TensorShape, DType), ...]``)."""
 
-from tfcore.framework.tensor_shape import Dimension, TensorShape
+from tfcore.framework.tensor_shape import TensorShape
 
 
 def unchanged(inputs, **attrs):
@@ -64,14 +64,6 @@ def broadcast_compare(inputs, **attrs):
     from tfcore.framework import dtypes
     check_same_dtype(inputs)
     return [(broadcast_shape(inputs[0].shape, inputs[1].shape), dtypes.bool)]
-
-
-def scalar_shape():
-    return TensorShape([])
-
-
-def dim_value(d):
-    return d.value if isinstance(d, Dimension) else d
 
 
 def normalize_axis(axis, rank, op_name=""):

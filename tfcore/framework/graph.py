@@ -198,6 +198,7 @@ class Graph:
         self._names_in_use = {}
         self._name_stack = ""
         self._control_dependencies_stack = []
+        self._gradient_override_map = {}  # op type -> gradient name, inside gradient_override_map()
         self._device_stack = []
         self._collections = {}
         self._finalized = False
@@ -234,6 +235,7 @@ class Graph:
             control = self._current_control_dependencies(inputs)
             device = self._device_stack[-1] if self._device_stack else ""
             op = Operation(self, type, name, inputs, attrs, outputs, control, device)
+            op._gradient_op_type = self._gradient_override_map.get(type)
             self._ops.append(op)
             self._ops_by_name[name] = op
             return op
@@ -403,8 +405,17 @@ class Graph:
 
     @contextlib.contextmanager
     def gradient_override_map(self, op_type_map):
-        # Accepted for compatibility; overrides are applied by name lookups in gradients.
-        yield
+        """Ops of the mapped types built inside the block take the gradient registered under the new
+        name (`RegisterGradient`) instead of their own, as in TF: {"Square": "MySquareGrad"}."""
+        if not isinstance(op_type_map, dict) or not all(
+                isinstance(key, str) and isinstance(value, str) for key, value in op_type_map.items()):
+            raise TypeError("op_type_map must be a dictionary mapping strings to strings")
+        saved = self._gradient_override_map
+        self._gradient_override_map = {**saved, **op_type_map}
+        try:
+            yield
+        finally:
+            self._gradient_override_map = saved
 
     def as_graph_def(self):
         """A plain description of the graph (used by summary.FileWriter.add_graph)."""
@@ -460,6 +471,7 @@ _default_session_stack = _DefaultSessionStack()
 
 
 def get_default_session():
+    """The innermost default session (`with sess.as_default()` or a `with Session()` block), or None."""
     return _default_session_stack.stack[-1] if _default_session_stack.stack else None
 
 

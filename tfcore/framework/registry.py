@@ -134,15 +134,12 @@ no_gradient = NotDifferentiable
 
 
 def get_gradient_function(op):
-    """The gradient function for `op`, None if declared not differentiable, LookupError if missing."""
-    if op.type not in _GRADIENTS:
-        raise LookupError(f"No gradient defined for operation '{op.name}' (op type: {op.type})")
-    return _GRADIENTS[op.type][0]
-
-
-def has_gradient(op_type):
-    """True when a (non-None) gradient function is registered for `op_type`."""
-    return _GRADIENTS.get(op_type, (None, ""))[0] is not None
+    """The gradient function for `op` (the one `gradient_override_map` named for it, else its type's),
+    None if declared not differentiable, LookupError if missing."""
+    op_type = getattr(op, "_gradient_op_type", None) or op.type
+    if op_type not in _GRADIENTS:
+        raise LookupError(f"No gradient defined for operation '{op.name}' (op type: {op_type})")
+    return _GRADIENTS[op_type][0]
 
 
 class _Dead:

@@ -86,16 +86,6 @@ def float_field(field_number, value):
     return field_key(field_number, FIXED32) + struct.pack("<f", value)
 
 
-def fixed64_field(field_number, value):
-    """A fixed64 field (unsigned, 8 bytes little-endian)."""
-    return field_key(field_number, FIXED64) + struct.pack("<Q", value)
-
-
-def fixed32_field(field_number, value):
-    """A fixed32 field (unsigned, 4 bytes little-endian)."""
-    return field_key(field_number, FIXED32) + struct.pack("<I", value)
-
-
 def packed_doubles_field(field_number, values):
     """A packed ``repeated double``: one length-delimited field holding the raw doubles."""
     return bytes_field(field_number, np.asarray(values, dtype="<f8").tobytes())

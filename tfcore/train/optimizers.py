@@ -39,7 +39,6 @@ __all__ = [
 ]
 
 _VALID_DTYPES = (dtypes.float16, dtypes.float32, dtypes.float64)
-_TRAINABLE_RESOURCE_VARIABLES = "trainable_resource_variables"
 
 
 # ================================================================================================
@@ -167,8 +166,7 @@ class Optimizer:
             grad_loss = convert_to_tensor(grad_loss)
             _assert_valid_dtypes([grad_loss])
         if var_list is None:
-            var_list = (trainable_variables()
-                        + get_default_graph().get_collection(_TRAINABLE_RESOURCE_VARIABLES))
+            var_list = trainable_variables()
         else:
             var_list = _flatten(var_list)
         if not var_list:
