@@ -13,9 +13,13 @@ import tfcore
 from tests.tfcore.harness import engines, reference_tf, run_in_graph
 
 
-def both(program):
-    """Run `program` on tfcore, compare with TensorFlow where it is installed, return tfcore's result."""
+def both(program, expected=None):
+    """Run `program` on tfcore, check it against `expected` (TensorFlow's values, written out, so the
+    test asserts something where TensorFlow is not installed) and against TensorFlow where it is;
+    return tfcore's result."""
     ours = run_in_graph(tfcore, program)
+    if expected is not None:
+        assert _plain(ours) == _plain(expected), f"tfcore: {ours}\nexpected: {expected}"
     tf = reference_tf()
     if tf is not None:
         theirs = run_in_graph(tf, program)
@@ -58,7 +62,10 @@ def test_op_names_are_made_unique_like_tf():
         names.append(tf.placeholder(tf.float32, [None, 3]).name)
         names.append(tf.placeholder(tf.float32, name="x-input").name)
         return names
-    both(program)
+    both(program, [
+        "add:0", "add_1:0", "Add_2:0", "mul:0", "mul_1:0", "sub:0", "truediv:0", "Neg:0", "MatMul:0", "Sum:0",
+        "Mean:0", "Cast:0", "Identity:0", "layer/Add:0", "layer/inner/product:0", "layer_1/Add:0",
+        "Placeholder:0", "x-input:0"])
 
 
 def test_printing_tensors_variables_and_shapes():
@@ -120,7 +127,7 @@ def test_collections_and_trainable_variables():
         return [[v.name for v in tf.global_variables()], [v.name for v in tf.trainable_variables()],
                 [t.name for t in tf.get_collection("losses")], a.name, b.name,
                 [v.name for v in tf.get_collection(tf.GraphKeys.GLOBAL_VARIABLES, scope="a")]]
-    both(program)
+    both(program, [["a:0", "b:0"], ["a:0"], ["l:0", "l_1:0"], "a:0", "b:0", ["a:0"]])
 
 
 def test_fetch_structures_and_feed_by_name():
@@ -173,7 +180,8 @@ def test_cond_runs_one_branch_and_differentiates_through_it():
                 out.append(sess.run(bump, feed))
             out.append(sess.run(counter))
         return out
-    both(program)
+    both(program, [
+        [14.0, [2.0, 4.0, 6.0], [2.0, 0.0, 0.0]], 1.0, [18.0, [3.0, 3.0, 3.0], [0.0, 1.0, 0.0]], 1.0, 1.0])
 
 
 def test_graph_lookups_finalize_and_default_sessions():
@@ -197,7 +205,8 @@ def test_graph_lookups_finalize_and_default_sessions():
         except RuntimeError as e:
             out.append("finalized" in str(e))
         return out
-    both(program)
+    both(program, ["b", "b:0", ["a", "b/y", "b"], [3.0, 6.0], [3.0, 3.0],
+                    True, True])
 
 
 def test_session_on_explicit_graph_and_closed_session():
