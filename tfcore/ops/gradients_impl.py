@@ -9,6 +9,7 @@ get the gradients of its inputs. The result is itself a graph: the same Session 
 
 from tfcore.framework.graph import Tensor, convert_to_tensor, get_default_graph
 from tfcore.framework.registry import get_gradient_function
+from tfcore.ops.variables import Variable, ref_tensor
 
 # Public names, exported as tf.<name> (keep this list in step with the blocks below).
 __all__ = [
@@ -22,9 +23,8 @@ def _as_list(x):
 
 
 def _to_tensor(x):
-    if hasattr(x, "_ref") and callable(x._ref):  # a Variable: differentiate its reference
-        return x._ref()
-    return convert_to_tensor(x)
+    """A Variable's reference tensor (what its readers consume), else `x` as a tensor."""
+    return ref_tensor(x) if isinstance(x, Variable) else convert_to_tensor(x)
 
 
 def _differentiable(t):

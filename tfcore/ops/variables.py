@@ -99,17 +99,19 @@ for _t in ("Assign", "AssignAdd", "AssignSub"):
     NotDifferentiable(_t)
 
 
-def _ref_tensor(ref):
+def ref_tensor(ref, needed_by="assign"):
+    """The reference tensor of a Variable, or `ref` itself when it is one: what `assign` and the
+    optimizers' Apply ops update, and what `tf.gradients` differentiates for a Variable."""
     if isinstance(ref, Variable):
         return ref._variable
     if isinstance(ref, Tensor) and ref.dtype.name.endswith("_ref"):
         return ref
-    raise TypeError(f"{ref!r} is not a variable: assign needs a Variable (or its ref tensor).")
+    raise TypeError(f"{ref!r} is not a variable: {needed_by} needs a Variable (or its ref tensor).")
 
 
 def assign(ref, value, validate_shape=None, use_locking=None, name=None):
     """Store `value` in variable `ref`; the result is the new value."""
-    ref = _ref_tensor(ref)
+    ref = ref_tensor(ref)
     value = convert_to_tensor(value, dtype=ref.dtype.base_dtype)
     return apply_op("Assign", [ref, value], {"validate_shape": validate_shape is not False,
                                              "use_locking": bool(use_locking)}, name=name or "Assign")
@@ -117,14 +119,14 @@ def assign(ref, value, validate_shape=None, use_locking=None, name=None):
 
 def assign_add(ref, value, use_locking=None, name=None):
     """Add `value` to variable `ref`; the result is the new value."""
-    ref = _ref_tensor(ref)
+    ref = ref_tensor(ref)
     value = convert_to_tensor(value, dtype=ref.dtype.base_dtype)
     return apply_op("AssignAdd", [ref, value], {"use_locking": bool(use_locking)}, name=name or "AssignAdd")
 
 
 def assign_sub(ref, value, use_locking=None, name=None):
     """Subtract `value` from variable `ref`; the result is the new value."""
-    ref = _ref_tensor(ref)
+    ref = ref_tensor(ref)
     value = convert_to_tensor(value, dtype=ref.dtype.base_dtype)
     return apply_op("AssignSub", [ref, value], {"use_locking": bool(use_locking)}, name=name or "AssignSub")
 
@@ -140,7 +142,7 @@ NotDifferentiable("IsVariableInitialized")
 
 def is_variable_initialized(variable):
     """A bool tensor: has `variable` been initialized in this session?"""
-    return apply_op("IsVariableInitialized", [_ref_tensor(variable)], name="IsVariableInitialized")
+    return apply_op("IsVariableInitialized", [ref_tensor(variable)], name="IsVariableInitialized")
 
 
 # ================================================================================================

@@ -16,23 +16,15 @@ The optimizers in tfcore/train/optimizers.py build these ops; they are not expor
 from tfcore.framework import errors
 from tfcore.framework.graph import apply_op, convert_to_tensor
 from tfcore.framework.registry import NotDifferentiable, register_op
+from tfcore.ops.variables import ref_tensor
 
 # Internal ops: the optimizers call these wrappers; nothing is exported as tf.<name>.
 __all__ = []
 
 
-def _ref(variable):
-    """The reference tensor of a Variable (or a ref tensor itself), the input an Apply op updates."""
-    if hasattr(variable, "_ref") and callable(variable._ref):
-        return variable._ref()
-    if variable.dtype.name.endswith("_ref"):
-        return variable
-    raise TypeError(f"{variable!r} is not a variable: an Apply op updates a Variable.")
-
-
 def _build(op_type, refs, values, attrs, name):
     """Build `op_type` with variable references `refs` followed by the value inputs `values`."""
-    refs = [_ref(r) for r in refs]
+    refs = [ref_tensor(r, needed_by="an Apply op") for r in refs]
     dtype = refs[0].dtype.base_dtype
     values = [convert_to_tensor(v, dtype=dtype) for v in values]
     return apply_op(op_type, refs + values, attrs, name=name or op_type)
