@@ -100,7 +100,7 @@ class _Values(dict):
         dict.__setitem__(self, name, value)
 
 
-class VariableStore:
+class SessionVariables:
     """The values of one session's variables, keyed by variable op name, each on its device."""
 
     def __init__(self):

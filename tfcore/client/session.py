@@ -6,7 +6,7 @@ import numpy as np
 
 from tfcore import devices
 from tfcore.client.fetches import FetchMapper
-from tfcore.client.plan import Plan, RunContext, VariableStore
+from tfcore.client.plan import Plan, RunContext, SessionVariables
 from tfcore.devices.placement import Placer
 from tfcore.framework.graph import Tensor, _default_session_stack, get_default_graph
 
@@ -94,7 +94,7 @@ class BaseSession:
         self._graph = graph if graph is not None else get_default_graph()
         self._config = config or ConfigProto()
         self._closed = False
-        self._store = VariableStore()
+        self._store = SessionVariables()
         self._random_generators = {}
         self._plans = {}
         self._context_managers = []
@@ -118,7 +118,7 @@ class BaseSession:
     def close(self):
         """Release the session's state; using it afterwards raises RuntimeError."""
         self._closed = True
-        self._store = VariableStore()
+        self._store = SessionVariables()
         self._plans = {}
         self._device_constants = {}
 
