@@ -205,3 +205,8 @@ def unknown_shape(rank=None):
 
 def scalar():
     return TensorShape([])
+
+
+def dims_or_none(shape):
+    """The dimensions of a static shape as a list (None entries unknown), or None for unknown rank."""
+    return None if shape.ndims is None else shape.as_list()

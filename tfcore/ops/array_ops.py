@@ -17,6 +17,7 @@ from tfcore.framework.constant_folding import constant_value, partial_shape_valu
 from tfcore.framework.graph import apply_op, convert_to_tensor, is_tensor
 from tfcore.framework.registry import NotDifferentiable, register_gradient, register_op
 from tfcore.framework.tensor_shape import TensorShape, as_shape
+from tfcore.framework.tensor_shape import dims_or_none as _dims
 from tfcore.ops.constant_op import constant
 
 # Public names, exported as tf.<name> (keep this list in step with the blocks below).
@@ -393,11 +394,6 @@ def _static_ints(value, what, ndim=1):
     elif array.ndim != ndim:
         raise ValueError(f"{what} must have rank {ndim}, got shape {list(array.shape)}")
     return array.astype(np.int64).tolist()
-
-
-def _dims(shape):
-    """The dimensions of a static shape as a list (None entries unknown), or None for unknown rank."""
-    return None if shape.ndims is None else shape.as_list()
 
 
 def _dim_of(t, axis):

@@ -212,7 +212,7 @@ def _conv_attrs(strides, padding, dilations, data_format):
             "data_format": _nhwc(data_format)}
 
 
-def _dims(shape, rank=4):
+def _rank_dims(shape, rank=4):
     """A static shape as a list of `rank` ints/None (all None when the rank is unknown)."""
     if shape.ndims is None:
         return [None] * rank
@@ -269,7 +269,7 @@ def _conv2d_shape(inputs, **attrs):
     dtype = check_same_dtype(inputs)
     if not dtype.is_floating:
         raise ValueError(f"Conv2D needs floating-point inputs, got {dtype.name}")
-    shape = _conv_output_shape(_dims(inputs[0].shape), _dims(inputs[1].shape), attrs)
+    shape = _conv_output_shape(_rank_dims(inputs[0].shape), _rank_dims(inputs[1].shape), attrs)
     return [(TensorShape(shape), dtype)]
 
 
@@ -343,8 +343,8 @@ def _conv2d_backprop_input_shape(inputs, **attrs):
     sizes, filter, out_backprop = inputs
     dtype = check_same_dtype(inputs[1:])
     n, h, w, c = _static_sizes(sizes)
-    kh, kw, fc, out = _dims(filter.shape)
-    bn, bh, bw, bout = _dims(out_backprop.shape)
+    kh, kw, fc, out = _rank_dims(filter.shape)
+    bn, bh, bw, bout = _rank_dims(out_backprop.shape)
     c = _merge(c, fc, "input depth must match the filter's input depth")
     _merge(out, bout, "out_backprop depth must match the filter's output depth")
     n = _merge(n, bn, "batch size of input_sizes and out_backprop")
@@ -415,8 +415,8 @@ def _conv2d_backprop_filter_shape(inputs, **attrs):
     x, sizes, out_backprop = inputs
     dtype = check_same_dtype([x, out_backprop])
     kh, kw, c, out = _static_sizes(sizes)
-    n, h, w, xc = _dims(x.shape)
-    bn, bh, bw, bout = _dims(out_backprop.shape)
+    n, h, w, xc = _rank_dims(x.shape)
+    bn, bh, bw, bout = _rank_dims(out_backprop.shape)
     c = _merge(c, xc, "input depth must match the filter's input depth")
     out = _merge(out, bout, "out_backprop depth must match the filter's output depth")
     _merge(n, bn, "batch size of input and out_backprop")
@@ -472,8 +472,8 @@ def conv2d_transpose(value=None, filter=None, output_shape=None, strides=None, p
         value = convert_to_tensor(value, name="value")
         filter = convert_to_tensor(filter, dtype=value.dtype.base_dtype, name="filter")
         output_shape = convert_to_tensor(output_shape, dtype=dtypes.int32, name="output_shape")
-        value_channels = _dims(value.shape)[3]
-        filter_dims = _dims(filter.shape)
+        value_channels = _rank_dims(value.shape)[3]
+        filter_dims = _rank_dims(filter.shape)
         if None not in (value_channels, filter_dims[3]) and value_channels != filter_dims[3]:
             raise ValueError(f"input channels does not match filter's input channels, "
                              f"{value_channels} != {filter_dims[3]}")
@@ -507,7 +507,7 @@ def _pool_windows(shape, ksize, strides, padding, data_format):
 
 def _pool_shape(inputs, ksize, strides, padding, data_format):
     x = inputs[0]
-    n, h, w, c = _dims(x.shape)
+    n, h, w, c = _rank_dims(x.shape)
     oh = _spatial_size(h, ksize[1], strides[1], 1, padding)[0]
     ow = _spatial_size(w, ksize[2], strides[2], 1, padding)[0]
     return [(TensorShape([n, oh, ow, c]), x.dtype.base_dtype)]
@@ -676,7 +676,7 @@ def _AvgPoolGrad(op, grad):
 def _avg_pool_grad_shape(inputs, **attrs):
     sizes, grad = inputs
     n, h, w, c = _static_sizes(sizes)
-    gn, _, _, gc = _dims(grad.shape)
+    gn, _, _, gc = _rank_dims(grad.shape)
     return [(TensorShape([_merge(n, gn, "batch size"), h, w, _merge(c, gc, "depth")]), grad.dtype.base_dtype)]
 
 

@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 
+from tfcore.framework.tensor_shape import dims_or_none
 from tfcore.summary import proto
 from tfcore.summary.event_file import EventFileWriter
 
@@ -35,17 +36,13 @@ def _is_shape(value):
     return hasattr(value, "ndims") and hasattr(value, "as_list")
 
 
-def _dims(shape):
-    return None if shape.ndims is None else shape.as_list()
-
-
 def _attr_value(value):
     """`value` (an op attribute) as a serialized AttrValue, or None for what a GraphDef can't hold."""
     try:
         if _is_dtype(value):
             return proto.attr_type(proto.data_type_enum(value.name))
         if _is_shape(value):
-            return proto.attr_shape(_dims(value))
+            return proto.attr_shape(dims_or_none(value))
         if isinstance(value, bool | np.bool_):
             return proto.attr_bool(value)
         if isinstance(value, int | np.integer):
@@ -67,7 +64,7 @@ def _attr_list(values):
     if all(_is_dtype(v) for v in values):
         return proto.attr_list(type=[proto.data_type_enum(v.name) for v in values])
     if all(_is_shape(v) for v in values):
-        return proto.attr_list(shape=[_dims(v) for v in values])
+        return proto.attr_list(shape=[dims_or_none(v) for v in values])
     if all(isinstance(v, bool | np.bool_) for v in values):
         return proto.attr_list(b=values)
     if all(isinstance(v, int | np.integer) for v in values):
@@ -104,7 +101,7 @@ def node_def_bytes(node, outputs=None):
     if too_large:
         attrs[LARGE_ATTRS_KEY] = proto.attr_list(s=sorted(too_large))
     if outputs:
-        attrs["_output_shapes"] = proto.attr_list(shape=[_dims(t.shape) for t in outputs])
+        attrs["_output_shapes"] = proto.attr_list(shape=[dims_or_none(t.shape) for t in outputs])
         if not any(_is_dtype(v) for v in node_attrs.values()):
             encoded = _attr_value(outputs[0].dtype)
             if encoded is not None:
