@@ -70,11 +70,8 @@ def _spatial_size(in_size, k, stride, dilation, padding, explicit=(0, 0)):
 
 # im2col builds its patch matrix in pieces of at most this many bytes: small enough to stay in the
 # CPU's cache between the copy and the matrix product, and to keep memory flat (one VGG19 layer at
-# 512x512 would need gigabytes at once). Measured in CPU time with one BLAS thread (steady even on a
-# busy machine; 2 cores, 2 MiB L2 each, 32 MiB L3): LeNet-5's second convolution took 24 ms with 1-2 MiB
-# pieces and 34 ms with 16 MiB ones, its input gradient 31 ms against 51 ms, a 256x256x64 VGG19 layer
-# 65 ms against 95 ms; 0.5 MiB was no better. Fewer, larger pieces only pay where BLAS runs several
-# threads on a machine busy with other work (each call waits for all its threads).
+# 512x512 would need gigabytes at once). How the size was chosen: benchmarks/README.md, "Kernel
+# choices in conv_ops".
 IM2COL_PIECE_BYTES = 2 * 2**20
 
 
@@ -362,10 +359,8 @@ def _conv2d_backprop_input_kernel(xp, input_sizes, filter, out_backprop, **attrs
     t = g.transposed()
     if t is not None and out <= 2 * c:
         # Stride 1: a convolution of out_backprop with the filter flipped in space, in/out swapped.
-        # Its im2col copies kh*kw*out values per pixel, the strided adds below move about 3*kh*kw*c:
-        # measured (one BLAS thread), the convolution wins for out <= 2c (LeNet-5's second layer 28 ms
-        # against 38 ms, VGG19's layers level or better) and loses for an image's few channels (VGG19's
-        # first layer, 3 -> 64: 17 ms against 12 ms).
+        # Its im2col copies kh*kw*out values per pixel, the strided adds below move about 3*kh*kw*c,
+        # so it is chosen for out <= 2c (benchmarks/README.md, "Kernel choices in conv_ops").
         flipped = filter[::-1, ::-1].transpose(0, 1, 3, 2).reshape(-1, c)  # (a small copy)
         result = xp.empty((n, h, w, c), dtype=out_backprop.dtype)
         return _im2col_matmul(xp, t, t.pad(xp, out_backprop), flipped, result)
