@@ -28,12 +28,16 @@ SETUP_SECONDS = 1200  # the first `make hub` installs the hub's venv from the pa
 
 
 def remove_users(names):
-    """Stops every process of these system users and deletes them with their homes."""
+    """Stops every process of these system users and deletes them and their homes. userdel refuses
+    while a process of the user still runs, so it is retried for up to 30 s."""
     for name in names:
-        if subprocess.run(["id", "-u", name], capture_output=True).returncode == 0:
+        deadline = time.monotonic() + 30
+        while subprocess.run(["id", "-u", name], capture_output=True).returncode == 0:
             subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True)
             time.sleep(0.2)
-            subprocess.run(["userdel", "--remove", name], capture_output=True)
+            done = subprocess.run(["userdel", "--remove", name], capture_output=True, text=True)
+            assert done.returncode == 0 or time.monotonic() < deadline, f"userdel {name}: {done.stderr}"
+        shutil.rmtree(Path("/home") / name, ignore_errors=True)
 
 
 def run_as(name, *command, cwd=None, side="student", **kwargs):

@@ -7,6 +7,7 @@ student fetches their own feedback and sees their own score. Scores are read fro
 CSV export is checked, and every step leaves a screenshot in runs/screenshots/hub-*.png.
 """
 
+import contextlib
 import csv
 import json
 
@@ -77,11 +78,22 @@ def formgrader_action(page, column, shot):
 
 
 def assignments_tab(page):
-    """Opens the Assignments tab (Nbgrader > Assignment List) in the student's JupyterLab."""
+    """Opens the Assignments tab (Nbgrader > Assignment List) in the student's JupyterLab and reloads
+    its lists (a tab restored from the last session may show what it saw then)."""
     page.locator(".jp-NotebookPanel").first.wait_for()  # JupyterLab has loaded and restored its tabs
     page.get_by_text("Nbgrader", exact=True).click()
     page.get_by_text("Assignment List", exact=True).click()
-    return page.locator(".jp-NbgraderAssignmentList, #assignments").first
+    page.locator("#refresh_assignments_list:visible").click()
+
+
+@contextlib.contextmanager
+def screenshot_on_failure(page, name):
+    """Saves runs/screenshots/<name>-failed.png when the block fails, then lets the failure through."""
+    try:
+        yield
+    except Exception:
+        screenshot(page, f"{name}-failed")
+        raise
 
 
 def student_answers_and_submits(browser, hub, name, answers):
@@ -138,9 +150,11 @@ def student_reads_feedback(browser, hub, name):
     """Fetch Feedback in the Assignments tab; the feedback opens and shows the student's own score."""
     page = open_as(browser, hub, name)
     page.wait_for_url("**/lab/**")
-    assignments_tab(page)
-    page.locator("button:visible", has_text="Fetch Feedback").click()
-    page.get_by_text("(view feedback)").first.wait_for()
+    with screenshot_on_failure(page, f"hub-{name}-fetch-feedback"):
+        assignments_tab(page)
+        submitted = page.locator("#submitted_assignments_list:visible .list_item", has_text=ASSIGNMENT)
+        submitted.first.get_by_role("button", name="Fetch Feedback").click()
+        page.get_by_text("(view feedback)").first.wait_for()
     folder = f"tfcore-course/{ASSIGNMENT}/feedback"
     listing = page.request.get(f"{hub.url}/user/{name}/api/contents/{folder}").json()["content"]
     assert len(listing) == 1, listing  # one feedback: this student's own
