@@ -20,6 +20,9 @@ PYTEST_WORKERS ?= 0
 PYTEST_ARGS ?=
 SHARED_DATASETS := $(abspath $(CURDIR)/../shared/datasets)
 FIRST_PAGE := lessons/01_tensors_graphs_sessions.ipynb
+# make course, apps and hub: TFCORE_DATASETS defaults to ../shared/datasets where that folder exists.
+USE_SHARED_DATASETS = if [ -z "$${TFCORE_DATASETS:-}" ] && [ -d "$(SHARED_DATASETS)" ]; then \
+    export TFCORE_DATASETS="$(SHARED_DATASETS)"; echo "TFCORE_DATASETS=$$TFCORE_DATASETS"; fi
 
 .PHONY: help course apps hub test lint clean
 
@@ -49,10 +52,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(PY)
 	@touch $@ $(VENV)/.installed-course
 
 course: $(VENV)/.installed-course
-	@if [ -z "$${TFCORE_DATASETS:-}" ] && [ -d "$(SHARED_DATASETS)" ]; then \
-	    export TFCORE_DATASETS="$(SHARED_DATASETS)"; \
-	    echo "TFCORE_DATASETS=$$TFCORE_DATASETS"; \
-	fi; \
+	@$(USE_SHARED_DATASETS); \
 	allow_root=""; if [ "$$(id -u)" = 0 ]; then allow_root="--allow-root"; fi; \
 	echo "Course: http://127.0.0.1:$(PORT)/lab/tree/$(FIRST_PAGE)"; \
 	echo "(open the link with ?token=... that JupyterLab prints below; press Ctrl-C twice to stop the server)"; \
@@ -62,10 +62,7 @@ course: $(VENV)/.installed-course
 
 # The Voila apps: the tree of apps/ at the printed URL, each app at /voila/render/<name>.ipynb.
 apps: $(VENV)/.installed-course
-	@if [ -z "$${TFCORE_DATASETS:-}" ] && [ -d "$(SHARED_DATASETS)" ]; then \
-	    export TFCORE_DATASETS="$(SHARED_DATASETS)"; \
-	    echo "TFCORE_DATASETS=$$TFCORE_DATASETS"; \
-	fi; \
+	@$(USE_SHARED_DATASETS); \
 	echo "Apps: http://127.0.0.1:$(APPS_PORT)/ (draw_a_digit, convolution_explorer, style_a_photo; Ctrl-C to stop)"; \
 	exec $(VENV)/bin/voila --no-browser --Voila.ip=127.0.0.1 --port=$(APPS_PORT) \
 	    --Voila.port_retries=0 apps/
@@ -76,9 +73,7 @@ apps: $(VENV)/.installed-course
 HUB_PORT ?= 8000
 hub:
 	@bash deploy/hub/setup.sh
-	@if [ -z "$${TFCORE_DATASETS:-}" ] && [ -d "$(SHARED_DATASETS)" ]; then \
-	    export TFCORE_DATASETS="$(SHARED_DATASETS)"; \
-	fi; \
+	@$(USE_SHARED_DATASETS); \
 	prefix="$${HUB_PREFIX:-/opt/tfcore-hub}"; \
 	echo "Hub: http://$${HUB_IP:-127.0.0.1}:$(HUB_PORT)/ (sign up at /hub/signup; Ctrl-C to stop)"; \
 	cd "$${HUB_STATE:-/srv/tfcore-hub}/state" && \

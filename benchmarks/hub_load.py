@@ -30,13 +30,14 @@ LESSON = "lessons/01_tensors_graphs_sessions.ipynb"
 MIB = 1024 * 1024
 
 
-def user_rss(name):
-    """Resident memory of every process of the system user `name`, in MiB."""
-    total = 0
+def rss_by_user():
+    """Resident memory of all processes of each system user, in MiB, from one pass over the processes."""
+    totals = {}
     for process in psutil.process_iter(["username", "memory_info"]):
-        if process.info["username"] == name and process.info["memory_info"]:
-            total += process.info["memory_info"].rss
-    return total / MIB
+        if process.info["memory_info"]:
+            name = process.info["username"]
+            totals[name] = totals.get(name, 0.0) + process.info["memory_info"].rss / MIB
+    return totals
 
 
 def spawn(hub, name):
@@ -72,8 +73,9 @@ class PeakMemory:
 
     def _sample(self):
         while not self._stop.wait(0.5):
+            now = rss_by_user()
             for name in self.peaks:
-                self.peaks[name] = max(self.peaks[name], user_rss(name))
+                self.peaks[name] = max(self.peaks[name], now.get(name, 0.0))
 
     def stop(self):
         """Stops sampling; returns name -> peak MiB."""
@@ -93,7 +95,8 @@ def measure(students):
         hub_rss = sum(process.memory_info().rss for process in hub_processes) / MIB
         with ThreadPoolExecutor(len(names)) as pool:
             spawn_seconds = dict(zip(names, pool.map(lambda name: spawn(hub, name), names)))
-        idle = {name: user_rss(name) for name in names}
+        now = rss_by_user()
+        idle = {name: now.get(name, 0.0) for name in names}
         source = nbformat.read(Path(hub.env.get("HUB_PREFIX", "/opt/tfcore-hub")) / "course" / LESSON, 4)
         cells = [cell.source for cell in source.cells if cell.cell_type == "code"]
         alone_seconds, alone_error = run_lesson(hub, names[0], cells)  # the baseline: one student only

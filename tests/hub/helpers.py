@@ -50,6 +50,14 @@ def run_as(name, *command, cwd=None, side="student", **kwargs):
                           **kwargs)
 
 
+def as_grader(*command):
+    """An nbgrader command as the grader account in the course folder (what formgrader runs); fails
+    with its output unless it succeeds; returns the output."""
+    done = run_as("grader-tfcore", *command, cwd=STATE / "course", side="grader")
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout + done.stderr
+
+
 class ClassHub:
     """`make hub` with a roster of students and one instructor, on free ports, in its own state folder."""
 

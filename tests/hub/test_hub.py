@@ -7,7 +7,17 @@ import subprocess
 import pytest
 import requests
 
-from tests.hub.helpers import INSTRUCTOR, PASSWORDS, STATE, STUDENTS, ClassHub, KernelClient, Login, run_as
+from tests.hub.helpers import (
+    INSTRUCTOR,
+    PASSWORDS,
+    STATE,
+    STUDENTS,
+    ClassHub,
+    KernelClient,
+    Login,
+    as_grader,
+    run_as,
+)
 
 ADA, ALAN, GRACE = STUDENTS
 
@@ -64,13 +74,6 @@ def test_students_get_the_student_side_of_nbgrader_and_instructors_formgrader(hu
     assert accounts[ADA].get("/services/tfcore-course/formgrader").status_code == 403
     reply = accounts[INSTRUCTOR].get("/services/tfcore-course/formgrader")
     assert reply.ok and "Manage Assignments" in reply.text, reply.url
-
-
-def as_grader(*command):
-    """An nbgrader command as the grader account in the course folder (what formgrader runs)."""
-    done = run_as("grader-tfcore", *command, cwd=STATE / "course", side="grader")
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout + done.stderr
 
 
 @pytest.mark.slow

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import ROOT, screenshot
-from tests.hub.helpers import INSTRUCTOR, PASSWORDS, STATE, STUDENTS, run_as
+from tests.hub.helpers import INSTRUCTOR, PASSWORDS, STATE, STUDENTS, as_grader, run_as
 
 ASSIGNMENT = "03_loss_functions"
 FULL, PARTLY, BLANK = STUDENTS
@@ -204,7 +204,7 @@ def test_a_class_cycle_in_the_browser(browser, hub, accounts):
         feedback = student_reads_feedback(browser, hub, name)
         assert f"{ASSIGNMENT} (Score: {EXPECTED[name]} / 10.0)" in feedback, feedback[:500]
         assert "BEGIN HIDDEN TESTS" not in feedback
-    run_as("grader-tfcore", "nbgrader", "export", cwd=STATE / "course", side="grader")
+    as_grader("nbgrader", "export")
     with open(STATE / "course" / "grades.csv", newline="") as handle:
         rows = {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)}
     assert rows == EXPECTED
