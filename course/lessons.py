@@ -10,17 +10,27 @@
 notebook's folder, passes the course's switches through the environment (``COURSE_ENGINE``,
 ``COURSE_FAST``, ``COURSE_FIGURE_LOG``, ``COURSE_REPORT_FILE``, ``COURSE_LESSON``), writes the executed
 copy into another folder and never touches the source notebook. The last part of this module turns the
-results lessons report (`course.report`) into the table in ``lessons/README.md`` (`course results`).
+results lessons report (`course.report`) into the table in ``lessons/README.md`` (`course results`); the
+reports, the machine and the README markers are handled in `course.results` (re-exported here).
 """
 
 import datetime
-import json
 import os
-import platform
 import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+# the README markers, re-exported (`lessons.RESULTS_START`, as the CLI and the tests use them)
+from course.results import RESULTS_END as RESULTS_END
+from course.results import RESULTS_START as RESULTS_START
+from course.results import (
+    format_value,
+    machine_info,
+    read_reports,
+    replace_results,
+    update_readme,
+)
 
 __all__ = [
     "REPO_ROOT",
@@ -50,9 +60,6 @@ EXECUTED_DIR = REPO_ROOT / "runs" / "executed"
 
 DEFAULT_CELL_TIMEOUT = 3600
 """Seconds one cell may run before the run is stopped (a full-mode training cell takes minutes)."""
-
-RESULTS_START = "<!-- results:start -->"
-RESULTS_END = "<!-- results:end -->"
 
 
 @dataclass(frozen=True)
@@ -213,6 +220,43 @@ def _lesson_environment(path, engine, fast, figure_log, report_file):
     return env
 
 
+def _output_path(source, output_dir):
+    """Where the executed copy of `source` goes in `output_dir` (created); never `source` itself."""
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    output = (output_dir / source.name).resolve()
+    if output == source:
+        raise ValueError(f"the executed copy of {source.name} would overwrite the lesson itself; choose "
+                         f"another output folder than {output_dir}")
+    return output
+
+
+def _execute(client, env, timeout):
+    """Run every cell of the client's notebook in a kernel with environment `env`: None when all ran,
+    else what went wrong (the error of the failing cell, a timeout, or the kernel's death)."""
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    try:
+        client.execute(env=env)
+    except CellExecutionError as exc:
+        return f"{exc.ename}: {exc.evalue}"
+    except CellTimeoutError:
+        return f"the cell ran longer than the limit of {timeout} s per cell (timeout)"
+    except DeadKernelError as exc:
+        return f"the kernel died ({exc})"
+    return None
+
+
+def _error_outputs(notebook):
+    """The error outputs left in an executed notebook (cells allowed to raise): `LessonRun.errors`."""
+    return [
+        {"cell_index": i, "ename": out.get("ename", ""), "evalue": out.get("evalue", ""),
+         "source_start": _source_start(cell.source)}
+        for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"
+        for out in cell.get("outputs", []) if out.get("output_type") == "error"
+    ]
+
+
 def run_lesson(path, output_dir, engine=None, fast=None, timeout=DEFAULT_CELL_TIMEOUT, figure_log=None,
                report_file=None, kernel_name="python3", on_cell=None, cwd=None):
     """Execute the notebook at `path` headless and write the executed copy into `output_dir`.
@@ -230,15 +274,9 @@ def run_lesson(path, output_dir, engine=None, fast=None, timeout=DEFAULT_CELL_TI
     """
     import nbformat
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     source = Path(path).resolve()
-    output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    output = (output_dir / source.name).resolve()
-    if output == source:
-        raise ValueError(f"the executed copy of {source.name} would overwrite the lesson itself; choose "
-                         f"another output folder than {output_dir}")
+    output = _output_path(source, output_dir)
     notebook = nbformat.read(source, as_version=4)
     env = _lesson_environment(source, engine, fast, figure_log, report_file)
     current = {"index": None}
@@ -254,32 +292,18 @@ def run_lesson(path, output_dir, engine=None, fast=None, timeout=DEFAULT_CELL_TI
                             resources={"metadata": {"path": str(Path(cwd or source.parent).resolve())}},
                             on_cell_start=cell_started)
     started = time.perf_counter()
-    failure = None
-    try:
-        client.execute(env=env)
-    except CellExecutionError as exc:
-        failure = f"{exc.ename}: {exc.evalue}"
-    except CellTimeoutError:
-        failure = f"the cell ran longer than the limit of {timeout} s per cell (timeout)"
-    except DeadKernelError as exc:
-        failure = f"the kernel died ({exc})"
+    failure = _execute(client, env, timeout)
     seconds = time.perf_counter() - started
     nbformat.write(notebook, output)
     if failure is not None:
         index = current["index"]
         start = _source_start(notebook.cells[index].source) if index is not None else ""
         raise LessonError(source.name, index, start, failure, output=output, seconds=seconds)
-    errors = [
-        {"cell_index": i, "ename": out.get("ename", ""), "evalue": out.get("evalue", ""),
-         "source_start": _source_start(cell.source)}
-        for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"
-        for out in cell.get("outputs", []) if out.get("output_type") == "error"
-    ]
     return LessonRun(
         lesson=source.name, source=source, output=output, notebook=notebook, seconds=seconds,
         engine=env.get("COURSE_ENGINE", "tfcore") or "tfcore",
         fast=env.get("COURSE_FAST", "0").strip() not in ("", "0", "false", "no"),
-        errors=errors, problems=stream_problems(notebook))
+        errors=_error_outputs(notebook), problems=stream_problems(notebook))
 
 
 _PROGRESS_BAR = re.compile(r"\d+%\|.*\||\|\s*\d+/\d+\s*\[|\d(?:\.\d+)?\s*(?:it|s)/(?:s|it)\]|\[\d+:\d\d<")
@@ -321,68 +345,6 @@ def stream_problems(notebook):
 # Results: what lessons report, the machine, the table in lessons/README.md
 
 
-def read_reports(path):
-    """The JSON lines `course.report` appended to `path`: a list of {lesson, name, value} dicts."""
-    path = Path(path)
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def _cpu_model():
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            for line in info:
-                if line.lower().startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown CPU"
-
-
-def _package_version(*names):
-    from importlib import metadata
-
-    for name in names:
-        try:
-            return metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return None
-
-
-def machine_info(engine="tfcore"):
-    """The machine a measurement ran on: CPU count and model, Python, NumPy, the engine and version."""
-    if engine == "tensorflow":
-        version = _package_version("tensorflow-cpu", "tensorflow")
-        engine_text = f"TensorFlow {version} (tensorflow.compat.v1)" if version else "TensorFlow"
-    else:
-        version = _package_version("tf-course")
-        engine_text = f"tfcore (tf-course {version})" if version else "tfcore"
-    numpy_version = _package_version("numpy")
-    return {
-        "cpus": os.cpu_count(),
-        "cpu_model": _cpu_model(),
-        "python": platform.python_version(),
-        "numpy": numpy_version,
-        "engine": engine_text,
-        "platform": f"{platform.system()} {platform.machine()}",
-    }
-
-
-def _format_value(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return str(value)
-    if "accuracy" in name and 0.0 <= value <= 1.0:
-        return f"{100 * value:.2f}%"
-    if name.endswith("seconds"):
-        minutes, secs = divmod(float(value), 60.0)
-        return f"{value:.1f} s" if value < 60 else f"{int(minutes)} min {secs:.0f} s ({value:.0f} s)"
-    if isinstance(value, int):
-        return str(value)
-    return f"{value:.4g}"
-
-
 def results_table(results, machine, date=None, fast=False):
     """The markdown that goes between the results markers of ``lessons/README.md``.
 
@@ -402,25 +364,8 @@ def results_table(results, machine, date=None, fast=False):
     for name, seconds, reports in results:
         lesson = lesson_for(name)
         label = f"[{lesson.tag} {lesson.title}]({name})" if lesson else f"[{Path(name).stem}]({name})"
-        rows = [(r["name"], _format_value(r["name"], r["value"])) for r in reports]
-        rows.append(("lesson run time (every cell)", _format_value("seconds", seconds)))
+        rows = [(r["name"], format_value(r["name"], r["value"])) for r in reports]
+        rows.append(("lesson run time (every cell)", format_value("seconds", seconds)))
         for i, (metric, value) in enumerate(rows):
             lines.append(f"| {label if i == 0 else ''} | {metric} | {value} |")
     return "\n".join(lines)
-
-
-def replace_results(text, table, where="the README"):
-    """`text` with what lies between ``<!-- results:start -->`` and ``<!-- results:end -->`` replaced by
-    `table`. Raises `ValueError` when the markers are missing."""
-    start, end = text.find(RESULTS_START), text.find(RESULTS_END)
-    if start < 0 or end < start:
-        raise ValueError(f"{where} lacks the markers {RESULTS_START} ... {RESULTS_END}")
-    return text[:start + len(RESULTS_START)] + "\n" + table.strip() + "\n" + text[end:]
-
-
-def update_readme(readme, table):
-    """Write `table` between the results markers of the file `readme` (`replace_results`)."""
-    readme = Path(readme)
-    new = replace_results(readme.read_text(encoding="utf-8"), table, where=str(readme))
-    readme.write_text(new, encoding="utf-8")
-    return new

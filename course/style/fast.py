@@ -20,20 +20,20 @@ It is trained with the perceptual loss of lesson 08 (`course.style.losses` on `c
 content loss between the VGG19 features of the output and of the photo, the style loss between the
 output's Gram matrices and the style image's, and total variation. The photos are random crops at
 random scales of the images given (a folder, or registered image names such as the bundled content
-images). Everything takes the engine `tf` (default: `course.engine()`), so it runs on tfcore and on
-TensorFlow alike.
+images; `course.style.photos`, whose names are re-exported here). Everything takes the engine `tf`
+(default: `course.engine()`), so it runs on tfcore and on TensorFlow alike.
 """
 
 import json
 import os
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from course.engine import engine_or_default
 from course.style import gatys, losses, vgg
+from course.style.photos import IMAGE_SUFFIXES, CropSampler, read_images, shrink
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -48,9 +48,6 @@ __all__ = [
     "load",
     "apply",
 ]
-
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
-"""The image files `read_images` takes from a folder."""
 
 CONFIG_FILE = "fast_style.json"
 """Written next to the checkpoint: the network's shape, so that `load` can rebuild it."""
@@ -158,81 +155,6 @@ def transform_net(image_tensor, tf=None, width=32, residual_blocks=5, upsample="
 
 
 # ----------------------------------------------------------------------------------------------------
-# Training photos: random crops at random scales
-
-
-def read_images(source):
-    """The training photos as a list of float32 RGB arrays [H, W, 3] in 0..255.
-
-    `source`: a folder (every .jpg/.jpeg/.png in it, sorted), or a list whose items are image arrays,
-    files or registered names (``"bridge"``, ``"content/columns"``; see `course.data.load_image`).
-    """
-    from course import data
-
-    if isinstance(source, str | os.PathLike) and Path(source).is_dir():
-        files = sorted(p for p in Path(source).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        if not files:
-            raise ValueError(f"course.style.fast: no {'/'.join(IMAGE_SUFFIXES)} images in folder {source}")
-        source = files
-    elif isinstance(source, str | os.PathLike | np.ndarray):
-        source = [source]
-    images = []
-    for item in source:
-        if isinstance(item, np.ndarray):
-            image = np.asarray(item, np.float32)
-            if image.ndim != 3 or image.shape[-1] != 3:
-                raise ValueError(f"course.style.fast: expected an RGB image [H, W, 3], got shape "
-                                 f"{image.shape}")
-        else:
-            image = data.load_image(os.fspath(item) if isinstance(item, os.PathLike) else item)
-        images.append(image)
-    if not images:
-        raise ValueError("course.style.fast: no training images given")
-    return images
-
-
-def shrink(image, longest, tf=None):
-    """`image` (RGB [H, W, 3] in 0..255) scaled down, keeping its aspect ratio, so that its longer side
-    is at most `longest` pixels (`tf.image.resize_images` with bilinear interpolation); float32."""
-    image = np.asarray(image, np.float32)
-    if longest is None or max(image.shape[:2]) <= longest:
-        return image
-    tf = engine_or_default(tf)
-    graph = tf.Graph()
-    with graph.as_default():
-        resized = tf.image.resize_images(tf.constant(image), [longest, longest], preserve_aspect_ratio=True)
-        with tf.Session(graph=graph) as sess:
-            return sess.run(resized)
-
-
-class CropSampler:
-    """Batches of random square crops at random scales: each batch takes `batch_size` photos at random,
-    one side S for the whole batch (between `crop_size` and twice that, within the smallest photo), and a
-    random S x S window of each. The training graph resizes them to `crop_size` (`tf.image.resize_bilinear`).
-    """
-
-    def __init__(self, images, batch_size, crop_size, seed=0):
-        self.images = images
-        self.batch_size = batch_size
-        self.crop_size = crop_size
-        self.rng = np.random.default_rng(seed)
-
-    def batch(self):
-        """float32 [batch_size, S, S, 3]."""
-        chosen = [self.images[i] for i in self.rng.integers(0, len(self.images), self.batch_size)]
-        smallest = min(min(image.shape[:2]) for image in chosen)
-        low = min(self.crop_size, smallest)
-        side = int(self.rng.integers(low, min(smallest, 2 * self.crop_size) + 1))
-        crops = []
-        for image in chosen:
-            top = int(self.rng.integers(0, image.shape[0] - side + 1))
-            left = int(self.rng.integers(0, image.shape[1] - side + 1))
-            crop = image[top:top + side, left:left + side]
-            crops.append(crop[:, ::-1] if self.rng.random() < 0.5 else crop)  # random mirror image
-        return np.stack(crops).astype(np.float32)
-
-
-# ----------------------------------------------------------------------------------------------------
 # Training
 
 
@@ -258,39 +180,36 @@ def _vgg_weights(weights, style_image, tf):
     return vgg.calibrate(weights, style_image, tf=tf)
 
 
-def train(content, style_image, steps, *, batch_size=4, crop_size=256, style_size=512, content_weight=None,
-          style_weight=None, tv_weight=None, learning_rate=1e-3, width=32, residual_blocks=5,
-          upsample="resize", weights=None, content_layers=losses.CONTENT_LAYERS,
-          style_layers=losses.STYLE_LAYERS, save_to=None, seed=0, tf=None, progress=True):
-    """Train a transformation network for the style of `style_image` on crops of the `content` photos.
-
-    `content`: a folder or a list of images, files or registered names (`read_images`); `style_image`:
-    an RGB array in 0..255 or a registered name / file, shrunk to `style_size` pixels on its longer side
-    (`shrink`). The loss is lesson 08's, ``content_weight * content + style_weight * style + tv_weight *
-    total variation``, on VGG19 (`weights`: `VGG19Weights`, default `vgg.load_weights()`, calibrated on
-    the style image if random); a weight left at None takes lesson 08's starting value for those VGG19
-    weights (`gatys.loss_weights`: anishathalye's for the trained network, others for random weights).
-    Adam with `learning_rate` runs `steps` steps of `batch_size` crops of `crop_size` pixels.
-
-    With `save_to` (a folder), the network's variables are saved there with `tf.train.Saver` (plus
-    ``fast_style.json``, its shape), ready for `load` and `apply`. Returns a `TrainResult`.
-    """
-    import course
-
-    tf = engine_or_default(tf)
-    photos = read_images(content)
-    style = shrink(read_images([style_image])[0], style_size, tf=tf)
-    weights = _vgg_weights(weights, style, tf)
+def _loss_weights(weights, content_weight, style_weight, tv_weight):
+    """The three loss weights: those given, and lesson 08's starting values for these VGG19 weights
+    (`gatys.loss_weights`) in place of None."""
     given = {"content_weight": content_weight, "style_weight": style_weight, "tv_weight": tv_weight}
-    loss_weights = {name: value if value is not None else gatys.loss_weights(weights)[name]
-                    for name, value in given.items()}
-    style_grams = losses.style_targets(weights, style, layers=style_layers, tf=tf)
-    config = {"width": width, "residual_blocks": residual_blocks, "upsample": upsample,
-              "crop_size": crop_size, "style_image": style_image if isinstance(style_image, str) else None,
-              "vgg19": weights.source, "engine": _engine_name(tf), **loss_weights}
+    return {name: value if value is not None else gatys.loss_weights(weights)[name]
+            for name, value in given.items()}
+
+
+@dataclass
+class _TrainingGraph:
+    """The graph `train` builds, and what it runs in it: the crops fed, the photos and their stylised
+    versions, the weighted loss terms and their total, the update, the saver and the initialiser."""
+
+    graph: object
+    crops: object
+    photos_in: object
+    stylised: object
+    terms: dict
+    total: object
+    train_op: object
+    saver: object
+    init: object
+
+
+def _training_graph(tf, weights, style_grams, loss_weights, *, batch_size, crop_size, width, residual_blocks,
+                    upsample, learning_rate, content_layers, style_layers, seed):
+    """Build the training graph: crops resized to `crop_size`, the transformation network on them, VGG19
+    on the photos and on the stylised images, the perceptual loss and Adam on the network's variables."""
     last_layer = max((*content_layers, *style_layers), key=vgg.VGG19_LAYERS.index)
     mean_pixel = np.asarray(weights.mean_pixel, np.float32)
-
     graph = tf.Graph()
     with graph.as_default():
         tf.set_random_seed(seed)
@@ -314,28 +233,72 @@ def train(content, style_image, steps, *, batch_size=4, crop_size=256, style_siz
         train_op = tf.train.AdamOptimizer(learning_rate).minimize(total, var_list=variables)
         saver = tf.train.Saver(variables)
         init = tf.global_variables_initializer()
+    return _TrainingGraph(graph, crops, photos_in, stylised, terms, total, train_op, saver, init)
 
-    sampler = CropSampler(photos, batch_size, crop_size, seed=seed)
-    history = {"total": [], **{name: [] for name in terms}}
-    fetches = {"train": train_op, "total": total, **terms}
+
+def _run_training(tf, net, sampler, steps, progress, save_to, config):
+    """Run `steps` training steps of `net` (a `_TrainingGraph`) on batches from `sampler`, then stylise
+    one more batch, and save the network to `save_to` (a folder) if given. Returns (the loss history,
+    the seconds all steps took, that batch's photos and stylised images, the checkpoint path or None)."""
+    import course
+
+    history = {"total": [], **{name: [] for name in net.terms}}
+    fetches = {"train": net.train_op, "total": net.total, **net.terms}
     model_path = None
-    with tf.Session(graph=graph) as sess:
-        sess.run(init)
+    with tf.Session(graph=net.graph) as sess:
+        sess.run(net.init)
         bar = course.progress_range(steps, desc="training the style network", disable=not progress)
         started = time.perf_counter()
         for _ in bar:
-            values = sess.run(fetches, {crops: sampler.batch()})
+            values = sess.run(fetches, {net.crops: sampler.batch()})
             for name in history:
                 history[name].append(float(values[name]))
             bar.set_postfix(loss=f"{values['total']:.4g}", refresh=False)
         seconds = time.perf_counter() - started
         batch = sampler.batch()
-        inputs, outputs = sess.run([photos_in, stylised], {crops: batch})
+        inputs, outputs = sess.run([net.photos_in, net.stylised], {net.crops: batch})
         if save_to is not None:
             os.makedirs(save_to, exist_ok=True)
-            model_path = saver.save(sess, os.path.join(os.fspath(save_to), "model.ckpt"), global_step=steps)
+            model_path = net.saver.save(sess, os.path.join(os.fspath(save_to), "model.ckpt"),
+                                        global_step=steps)
             with open(os.path.join(os.fspath(save_to), CONFIG_FILE), "w", encoding="utf-8") as file:
                 json.dump(config, file, indent=1)
+    return history, seconds, inputs, outputs, model_path
+
+
+def train(content, style_image, steps, *, batch_size=4, crop_size=256, style_size=512, content_weight=None,
+          style_weight=None, tv_weight=None, learning_rate=1e-3, width=32, residual_blocks=5,
+          upsample="resize", weights=None, content_layers=losses.CONTENT_LAYERS,
+          style_layers=losses.STYLE_LAYERS, save_to=None, seed=0, tf=None, progress=True):
+    """Train a transformation network for the style of `style_image` on crops of the `content` photos.
+
+    `content`: a folder or a list of images, files or registered names (`read_images`); `style_image`:
+    an RGB array in 0..255 or a registered name / file, shrunk to `style_size` pixels on its longer side
+    (`shrink`). The loss is lesson 08's, ``content_weight * content + style_weight * style + tv_weight *
+    total variation``, on VGG19 (`weights`: `VGG19Weights`, default `vgg.load_weights()`, calibrated on
+    the style image if random); a weight left at None takes lesson 08's starting value for those VGG19
+    weights (`gatys.loss_weights`: anishathalye's for the trained network, others for random weights).
+    Adam with `learning_rate` runs `steps` steps of `batch_size` crops of `crop_size` pixels.
+
+    With `save_to` (a folder), the network's variables are saved there with `tf.train.Saver` (plus
+    ``fast_style.json``, its shape), ready for `load` and `apply`. Returns a `TrainResult`.
+    """
+    tf = engine_or_default(tf)
+    photos = read_images(content)
+    style = shrink(read_images([style_image])[0], style_size, tf=tf)
+    weights = _vgg_weights(weights, style, tf)
+    loss_weights = _loss_weights(weights, content_weight, style_weight, tv_weight)
+    style_grams = losses.style_targets(weights, style, layers=style_layers, tf=tf)
+    config = {"width": width, "residual_blocks": residual_blocks, "upsample": upsample,
+              "crop_size": crop_size, "style_image": style_image if isinstance(style_image, str) else None,
+              "vgg19": weights.source, "engine": _engine_name(tf), **loss_weights}
+    net = _training_graph(tf, weights, style_grams, loss_weights, batch_size=batch_size, crop_size=crop_size,
+                          width=width, residual_blocks=residual_blocks, upsample=upsample,
+                          learning_rate=learning_rate, content_layers=content_layers,
+                          style_layers=style_layers, seed=seed)
+    sampler = CropSampler(photos, batch_size, crop_size, seed=seed)
+    history, seconds, inputs, outputs, model_path = _run_training(tf, net, sampler, steps, progress,
+                                                                  save_to, config)
     return TrainResult(history=history, seconds_per_step=seconds / max(steps, 1), model_path=model_path,
                        config=config, weights_note=weights.note, last_inputs=_to_uint8(inputs),
                        last_outputs=_to_uint8(outputs))

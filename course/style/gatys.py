@@ -82,6 +82,61 @@ def _initial(initial, shape, content, mean_pixel, seed):
     return vgg.preprocess(_as_image(initial, "initial"), mean_pixel)
 
 
+def _images(content, style, content_weight, shape):
+    """The content image (None for a texture) and the style image as float32 arrays, and the shape of
+    the result: `shape`, else the content image's, else the style image's."""
+    style = _as_image(style, "style")
+    content = None if content is None else _as_image(content, "content")
+    if content is None and content_weight:
+        raise ValueError("course.style.gatys.stylize: no content image, so content_weight must be 0")
+    if shape is None:
+        shape = content.shape if content is not None else style.shape
+    return content, style, tuple(int(d) for d in shape)
+
+
+def _loss_terms(tf, net, image, weighted, targets_c, targets_s, content_layers, style_layers,
+                style_layer_weights):
+    """The weighted loss terms ``{"content", "style", "tv"}`` on the VGG19 features `net` of `image`.
+
+    `weighted` holds the three weights; a term without targets (None: not used) or with weight 0 is
+    the constant 0."""
+    content_weight, style_weight, tv_weight = weighted
+    zero = tf.constant(0.0)
+    return {
+        "content": (content_weight * losses.content_loss(net, targets_c, content_layers, tf=tf)
+                    if targets_c is not None else zero),
+        "style": (style_weight * losses.style_loss(net, targets_s, style_layers, style_layer_weights,
+                                                   tf=tf) if targets_s is not None else zero),
+        "tv": tv_weight * losses.total_variation_loss(image, tf=tf) if tv_weight else zero,
+    }
+
+
+def _optimise(sess, train, fetches, image, iterations, checkpoint_every, progress, mean_pixel):
+    """Run `iterations` steps of `train`, fetching the losses each step. Returns (the history of each
+    fetched loss, the seconds of each step, the images kept every `checkpoint_every` steps before the
+    last, the final image); images are uint8 RGB."""
+    history = {name: [] for name in fetches}
+    snapshots = []
+    steps = range(iterations)
+    if progress:
+        from course.progress import progress_range
+        steps = progress_range(iterations, desc="Gatys")
+    times = []
+    for step in steps:
+        began = time.perf_counter()
+        _, values = sess.run([train, fetches])
+        times.append(time.perf_counter() - began)
+        for name, value in values.items():
+            history[name].append(float(value))
+        if progress and hasattr(steps, "set_postfix"):
+            steps.set_postfix(loss=f"{values['total']:.4g}", refresh=False)
+        done = step + 1
+        if checkpoint_every and done % checkpoint_every == 0 and done < iterations:
+            snapshots.append((done, vgg.deprocess(sess.run(image), mean_pixel)))
+    final = vgg.deprocess(sess.run(image), mean_pixel)
+    return history, times, snapshots, final
+
+
 def stylize(content, style, iterations, content_weight=5.0, style_weight=500.0, tv_weight=100.0,
             learning_rate=10.0, weights=None, pooling="max", checkpoint_every=None, tf=None, progress=True,
             content_layers=losses.CONTENT_LAYERS, style_layers=losses.STYLE_LAYERS, style_layer_weights=None,
@@ -99,13 +154,7 @@ def stylize(content, style, iterations, content_weight=5.0, style_weight=500.0, 
     engine (default: `course.engine()`).
     """
     tf = engine_or_default(tf)
-    style = _as_image(style, "style")
-    content = None if content is None else _as_image(content, "content")
-    if content is None and content_weight:
-        raise ValueError("course.style.gatys.stylize: no content image, so content_weight must be 0")
-    if shape is None:
-        shape = content.shape if content is not None else style.shape
-    shape = tuple(int(d) for d in shape)
+    content, style, shape = _images(content, style, content_weight, shape)
     if weights is None:
         weights = vgg.load_weights()
     weights = vgg.calibrate(weights, style, tf=tf, pooling=pooling)
@@ -121,39 +170,18 @@ def stylize(content, style, iterations, content_weight=5.0, style_weight=500.0, 
     with graph.as_default():
         image = tf.Variable(start, name="image")
         net = vgg.build(weights, image, pooling=pooling, tf=tf, last=last)
-        zero = tf.constant(0.0)
-        terms = {
-            "content": (content_weight * losses.content_loss(net, targets_c, content_layers, tf=tf)
-                        if use_content else zero),
-            "style": (style_weight * losses.style_loss(net, targets_s, style_layers, style_layer_weights,
-                                                       tf=tf) if use_style else zero),
-            "tv": tv_weight * losses.total_variation_loss(image, tf=tf) if tv_weight else zero,
-        }
+        terms = _loss_terms(tf, net, image, (content_weight, style_weight, tv_weight), targets_c, targets_s,
+                            content_layers, style_layers, style_layer_weights)
         total = terms["content"] + terms["style"] + terms["tv"]
         train = tf.train.AdamOptimizer(learning_rate, beta1=0.9, beta2=0.999, epsilon=1e-8).minimize(
             total, var_list=[image])
         fetches = {"total": total, **terms}
-        history = {name: [] for name in fetches}
         with tf.Session(graph=graph) as sess:
             sess.run(tf.global_variables_initializer())
-            snapshots = [(0, vgg.deprocess(start, weights.mean_pixel))]
-            steps = range(iterations)
-            if progress:
-                from course.progress import progress_range
-                steps = progress_range(iterations, desc="Gatys")
-            times = []
-            for step in steps:
-                began = time.perf_counter()
-                _, values = sess.run([train, fetches])
-                times.append(time.perf_counter() - began)
-                for name, value in values.items():
-                    history[name].append(float(value))
-                if progress and hasattr(steps, "set_postfix"):
-                    steps.set_postfix(loss=f"{values['total']:.4g}", refresh=False)
-                done = step + 1
-                if checkpoint_every and done % checkpoint_every == 0 and done < iterations:
-                    snapshots.append((done, vgg.deprocess(sess.run(image), weights.mean_pixel)))
-            final = vgg.deprocess(sess.run(image), weights.mean_pixel)
+            first = (0, vgg.deprocess(start, weights.mean_pixel))
+            history, times, kept, final = _optimise(sess, train, fetches, image, iterations,
+                                                    checkpoint_every, progress, weights.mean_pixel)
+    snapshots = [first, *kept]
     if iterations:
         snapshots.append((iterations, final))
     timed = times[1:] if len(times) > 1 else times
