@@ -45,202 +45,81 @@ readable, with either its old or its new contents, never a mix. The next success
 prefix removes its ``.prev`` files and the temporary files of writers that are gone (their pid is
 no longer running, or the file is older than `STALE_TEMP_SECONDS`). Two processes writing the
 same prefix at the same time is not supported (nor is it in TensorFlow).
+
+The work is shared with two modules beside this one: `checkpoint_format` encodes and checks the bytes
+(tensor payloads, the index) and `checkpoint_files` names the files and makes the atomic writes. This
+module writes and reads whole checkpoints, and re-exports the public names of both.
 """
 
 import glob
-import hashlib
-import json
 import os
-import struct
-import time
 import zlib
 
 import numpy as np
 
 from tfcore.framework.errors import DataLossError, NotFoundError
+from tfcore.train.checkpoint_files import (
+    DATA_SUFFIX,
+    INDEX_SUFFIX,
+    META_SUFFIX,
+    STALE_TEMP_SECONDS,
+    atomic_write_bytes,
+    backup_path,
+    data_path,
+    fsync_directory,
+    index_path,
+    remove_backups,
+    remove_quietly,
+    remove_stale_temp_files,
+    temp_path_for,
+)
+from tfcore.train.checkpoint_format import (
+    DATA_HEADER_SIZE,
+    DATA_MAGIC,
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    INDEX_MAGIC,
+    STRING_DTYPE,
+    SUPPORTED_DTYPES,
+    WRITE_ID_BYTES,
+    corrupt,
+    decode_index,
+    decode_tensor,
+    encode_index,
+    encode_tensor,
+    truncated,
+)
 
-DATA_MAGIC = b"TFCKDAT1"
-INDEX_MAGIC = b"TFCKIDX1"
-FORMAT_NAME = "tfcore-checkpoint"
-FORMAT_VERSION = 1
-DATA_SUFFIX = ".data-00000-of-00001"
-INDEX_SUFFIX = ".index"
-META_SUFFIX = ".meta"
-STALE_TEMP_SECONDS = 600.0
+__all__ = [
+    "DATA_MAGIC",
+    "DATA_SUFFIX",
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "INDEX_MAGIC",
+    "INDEX_SUFFIX",
+    "META_SUFFIX",
+    "STALE_TEMP_SECONDS",
+    "STRING_DTYPE",
+    "SUPPORTED_DTYPES",
+    "atomic_write_bytes",
+    "checkpoint_exists",
+    "data_path",
+    "fsync_directory",
+    "index_path",
+    "list_checkpoint",
+    "read_checkpoint",
+    "remove_checkpoint",
+    "remove_stale_temp_files",
+    "temp_path_for",
+    "write_checkpoint",
+]
 
-_WRITE_ID_BYTES = 16
-_DATA_HEADER_SIZE = len(DATA_MAGIC) + _WRITE_ID_BYTES  # 24
-_INDEX_HEADER = struct.Struct("<8sQ32s")  # magic, JSON length, SHA-256 of the JSON
-_TF_TABLE_MAGIC = bytes.fromhex("57fb808b247547db")  # last 8 bytes of a TensorFlow (leveldb) index
 _READ_CHUNK = 1 << 24
-
-# dtype name -> little-endian NumPy dtype of the stored bytes
-_NUMERIC_DTYPES = {
-    name: np.dtype(name).newbyteorder("<")
-    for name in (
-        "float16 float32 float64 int8 int16 int32 int64 uint8 uint16 uint32 uint64 bool complex64 complex128"
-    ).split()
-}
-STRING_DTYPE = "string"
-SUPPORTED_DTYPES = (*_NUMERIC_DTYPES, STRING_DTYPE)
-
-
-# ---------------------------------------------------------------------------------------------
-# Paths, temporary files and atomic file writes (also used by checkpoint_state)
-# ---------------------------------------------------------------------------------------------
-
-
-def data_path(prefix):
-    """Path of the (single) data file of checkpoint `prefix`."""
-    return os.fspath(prefix) + DATA_SUFFIX
-
-
-def index_path(prefix):
-    """Path of the index file of checkpoint `prefix`."""
-    return os.fspath(prefix) + INDEX_SUFFIX
-
-
-def _backup_path(prefix, write_id_hex):
-    directory, base = os.path.split(os.fspath(prefix))
-    return os.path.join(directory, f".{base}{DATA_SUFFIX}.{write_id_hex}.prev")
-
-
-def temp_path_for(path):
-    """A fresh temporary name next to `path`: ``.<name>.<pid>.<random>.tmp`` in the same directory."""
-    directory, name = os.path.split(os.fspath(path))
-    return os.path.join(directory, f".{name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-
-
-def _parse_temp_name(filename):
-    """(target name, pid) of a name made by `temp_path_for`, or None."""
-    if not (filename.startswith(".") and filename.endswith(".tmp")):
-        return None
-    parts = filename[1:-4].rsplit(".", 2)
-    if len(parts) != 3 or not parts[1].isdigit() or len(parts[2]) != 8:
-        return None
-    try:
-        int(parts[2], 16)
-    except ValueError:
-        return None
-    return parts[0], int(parts[1])
-
-
-def _pid_running(pid):
-    if os.name == "nt":  # os.kill(pid, 0) would terminate the process on Windows
-        return True
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # e.g. PermissionError: it exists, owned by someone else
-        return True
-    return True
-
-
-def remove_stale_temp_files(directory, target_names):
-    """Delete leftover temporary files for `target_names` in `directory` whose writer is gone.
-
-    A temporary file counts as stale when the pid in its name is no longer running (POSIX), or when
-    it has not been modified for `STALE_TEMP_SECONDS`. Files of live writers are left alone.
-    """
-    targets = set(target_names)
-    try:
-        entries = os.listdir(directory or ".")
-    except OSError:
-        return
-    now = time.time()
-    for entry in entries:
-        parsed = _parse_temp_name(entry)
-        if parsed is None or parsed[0] not in targets:
-            continue
-        path = os.path.join(directory, entry)
-        try:
-            old = now - os.stat(path).st_mtime > STALE_TEMP_SECONDS
-        except OSError:
-            continue
-        if old or not _pid_running(parsed[1]):
-            _remove_quietly(path)
-
-
-def _remove_quietly(path):
-    try:
-        os.remove(path)
-    except OSError:  # already gone, or not ours to remove: nothing to do
-        pass
-
-
-def fsync_directory(directory):
-    """Make renames in `directory` durable (a no-op where directories cannot be fsynced)."""
-    if os.name == "nt":
-        return
-    try:
-        fd = os.open(directory or ".", os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write_bytes(path, data):
-    """Replace file `path` by `data` atomically: temp file, flush, fsync, `os.replace`, fsync dir.
-
-    A reader sees either the old file or the new one, whatever moment the writer dies at.
-    """
-    path = os.fspath(path)
-    directory = os.path.dirname(path)
-    tmp = temp_path_for(path)
-    try:
-        with open(tmp, "xb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        _remove_quietly(tmp)
-        raise
-    fsync_directory(directory)
-    remove_stale_temp_files(directory, [os.path.basename(path)])
 
 
 # ---------------------------------------------------------------------------------------------
 # Writing
 # ---------------------------------------------------------------------------------------------
-
-
-def _encode_tensor(name, value):
-    """(dtype name, shape, payload buffer) of one tensor; raises TypeError for unsupported values."""
-    if not isinstance(name, str):
-        raise TypeError(f"Checkpoint tensor names must be strings, got {name!r}")
-    arr = np.asarray(value)
-    shape = [int(d) for d in arr.shape]
-    if arr.dtype.kind in "SUO":
-        flat = arr.reshape(-1)
-        items = []
-        for element in flat.tolist() if arr.dtype.kind != "O" else flat:
-            if isinstance(element, str):
-                element = element.encode("utf-8")
-            elif not isinstance(element, bytes):
-                raise TypeError(
-                    f"Tensor '{name}': a string tensor's elements must be bytes or str, "
-                    f"got {type(element).__name__}"
-                )
-            items.append(bytes(element))
-        lengths = np.array([len(b) for b in items], dtype="<u8")
-        return STRING_DTYPE, shape, lengths.tobytes() + b"".join(items)
-    dtype_name = arr.dtype.name
-    if dtype_name not in _NUMERIC_DTYPES:
-        raise TypeError(
-            f"Tensor '{name}' has dtype {arr.dtype}, which checkpoints cannot store "
-            f"(supported: {', '.join(SUPPORTED_DTYPES)})"
-        )
-    arr = np.ascontiguousarray(arr, dtype=_NUMERIC_DTYPES[dtype_name])
-    return dtype_name, shape, arr.reshape(-1).view(np.uint8)
 
 
 def _read_committed_write_id(prefix):
@@ -254,10 +133,10 @@ def _read_committed_write_id(prefix):
 def _data_file_write_id(path):
     try:
         with open(path, "rb") as f:
-            header = f.read(_DATA_HEADER_SIZE)
+            header = f.read(DATA_HEADER_SIZE)
     except OSError:
         return None
-    if len(header) != _DATA_HEADER_SIZE or header[: len(DATA_MAGIC)] != DATA_MAGIC:
+    if len(header) != DATA_HEADER_SIZE or header[: len(DATA_MAGIC)] != DATA_MAGIC:
         return None
     return header[len(DATA_MAGIC) :].hex()
 
@@ -267,7 +146,7 @@ def _keep_committed_data(prefix):
     committed = _read_committed_write_id(prefix)
     if committed is None:
         return
-    backup = _backup_path(prefix, committed)
+    backup = backup_path(prefix, committed)
     if os.path.exists(backup):
         return
     current = data_path(prefix)
@@ -286,21 +165,42 @@ def _keep_committed_data(prefix):
                     os.fsync(dst.fileno())
                 os.replace(tmp, backup)
             except BaseException:
-                _remove_quietly(tmp)
+                remove_quietly(tmp)
                 raise
     fsync_directory(os.path.dirname(backup))
 
 
-def _remove_backups(prefix, keep=()):
-    directory, base = os.path.split(os.fspath(prefix))
-    start, end = f".{base}{DATA_SUFFIX}.", ".prev"
-    try:
-        entries = os.listdir(directory or ".")
-    except OSError:
-        return
-    for entry in entries:
-        if entry.startswith(start) and entry.endswith(end) and entry[len(start) : -len(end)] not in keep:
-            _remove_quietly(os.path.join(directory, entry))
+def _write_data_file(path, write_id, encoded):
+    """Write the data file of `encoded` tensors to new file `path`, fsynced: (index entries, size)."""
+    entries = {}
+    with open(path, "xb") as f:
+        f.write(DATA_MAGIC + write_id)
+        offset = DATA_HEADER_SIZE
+        for name, dtype_name, shape, payload in encoded:
+            length = memoryview(payload).nbytes
+            if length:
+                f.write(payload)
+            entries[name] = {
+                "dtype": dtype_name,
+                "shape": shape,
+                "offset": offset,
+                "length": length,
+                "crc32": zlib.crc32(payload),
+            }
+            offset += length
+        f.flush()
+        os.fsync(f.fileno())
+    return entries, offset
+
+
+def _write_index_file(path, write_id, data_size, entries):
+    """Write the index of a data file (`data_size` bytes, `entries`) to new file `path`, fsynced."""
+    header, body = encode_index(write_id, data_size, entries)
+    with open(path, "xb") as f:
+        f.write(header)
+        f.write(body)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def write_checkpoint(prefix, tensors):
@@ -318,45 +218,15 @@ def write_checkpoint(prefix, tensors):
         raise NotFoundError(
             None, None, f"Failed to write checkpoint {prefix}: directory {directory} does not exist"
         )
-    encoded = [(name, *_encode_tensor(name, tensors[name])) for name in sorted(tensors)]
+    encoded = [(name, *encode_tensor(name, tensors[name])) for name in sorted(tensors)]
 
-    write_id = os.urandom(_WRITE_ID_BYTES)
+    write_id = os.urandom(WRITE_ID_BYTES)
     final_data, final_index = data_path(prefix), index_path(prefix)
     data_tmp, index_tmp = temp_path_for(final_data), temp_path_for(final_index)
     try:
-        entries = {}
-        with open(data_tmp, "xb") as f:
-            f.write(DATA_MAGIC + write_id)
-            offset = _DATA_HEADER_SIZE
-            for name, dtype_name, shape, payload in encoded:
-                length = memoryview(payload).nbytes
-                if length:
-                    f.write(payload)
-                entries[name] = {
-                    "dtype": dtype_name,
-                    "shape": shape,
-                    "offset": offset,
-                    "length": length,
-                    "crc32": zlib.crc32(payload),
-                }
-                offset += length
-            f.flush()
-            os.fsync(f.fileno())
+        entries, data_size = _write_data_file(data_tmp, write_id, encoded)
         del encoded
-        document = {
-            "format": FORMAT_NAME,
-            "version": FORMAT_VERSION,
-            "write_id": write_id.hex(),
-            "num_shards": 1,
-            "data_size": offset,
-            "tensors": entries,
-        }
-        body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        with open(index_tmp, "xb") as f:
-            f.write(_INDEX_HEADER.pack(INDEX_MAGIC, len(body), hashlib.sha256(body).digest()))
-            f.write(body)
-            f.flush()
-            os.fsync(f.fileno())
+        _write_index_file(index_tmp, write_id, data_size, entries)
 
         _keep_committed_data(prefix)
         os.replace(data_tmp, final_data)
@@ -364,10 +234,10 @@ def write_checkpoint(prefix, tensors):
         os.replace(index_tmp, final_index)  # the commit point
         fsync_directory(directory)
     except BaseException:
-        _remove_quietly(data_tmp)
-        _remove_quietly(index_tmp)
+        remove_quietly(data_tmp)
+        remove_quietly(index_tmp)
         raise
-    _remove_backups(prefix)
+    remove_backups(prefix)
     remove_stale_temp_files(directory, [os.path.basename(final_data), os.path.basename(final_index)])
     return prefix
 
@@ -375,16 +245,6 @@ def write_checkpoint(prefix, tensors):
 # ---------------------------------------------------------------------------------------------
 # Reading
 # ---------------------------------------------------------------------------------------------
-
-
-def _corrupt(path, what):
-    return DataLossError(None, None, f"Checkpoint file {path} is corrupt: {what}")
-
-
-def _truncated(path, expected, found):
-    return DataLossError(
-        None, None, f"Checkpoint file {path} is truncated: expected {expected} bytes, found {found}"
-    )
 
 
 def _not_found(prefix):
@@ -412,77 +272,15 @@ def _load_index(prefix):
             ) from None
         raise _not_found(prefix) from None
     except IsADirectoryError:
-        raise _corrupt(path, "it is a directory") from None
-    header_size = _INDEX_HEADER.size
-    if not raw:
-        raise _truncated(path, f"at least {header_size}", 0)
-    if raw[: len(INDEX_MAGIC)] != INDEX_MAGIC[: len(raw)]:
-        if raw.endswith(_TF_TABLE_MAGIC):
-            raise _corrupt(path, "it is a TensorFlow checkpoint index, which tfcore cannot read")
-        raise _corrupt(path, f"bad magic {raw[: len(INDEX_MAGIC)]!r} (expected {INDEX_MAGIC!r})")
-    if len(raw) < header_size:
-        raise _truncated(path, f"at least {header_size}", len(raw))
-    _, body_len, digest = _INDEX_HEADER.unpack_from(raw)
-    expected = header_size + body_len
-    if len(raw) < expected:
-        raise _truncated(path, expected, len(raw))
-    if len(raw) > expected:
-        raise _corrupt(path, f"expected {expected} bytes, found {len(raw)} (trailing data)")
-    body = raw[header_size:]
-    if hashlib.sha256(body).digest() != digest:
-        raise _corrupt(path, "checksum mismatch for the index contents")
-    try:
-        doc = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
-        raise _corrupt(path, f"the index is not valid JSON ({e})") from None
-    _validate_index(path, doc)
-    return doc
-
-
-def _validate_index(path, doc):
-    def bad(what):
-        return _corrupt(path, f"malformed index: {what}")
-
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
-        raise bad("not a tfcore checkpoint index")
-    if doc.get("version") != FORMAT_VERSION:
-        raise bad(f"unsupported format version {doc.get('version')!r} (this tfcore reads {FORMAT_VERSION})")
-    write_id, size, tensors = doc.get("write_id"), doc.get("data_size"), doc.get("tensors")
-    if not isinstance(write_id, str) or len(write_id) != 2 * _WRITE_ID_BYTES:
-        raise bad("bad write_id")
-    if doc.get("num_shards") != 1:
-        raise bad(f"unsupported number of data shards {doc.get('num_shards')!r}")
-    if not isinstance(size, int) or size < _DATA_HEADER_SIZE or not isinstance(tensors, dict):
-        raise bad("bad data_size or tensors")
-    for name, entry in tensors.items():
-        try:
-            dtype_name, shape = entry["dtype"], entry["shape"]
-            offset, length, crc = entry["offset"], entry["length"], entry["crc32"]
-            ok = (
-                dtype_name in SUPPORTED_DTYPES
-                and isinstance(shape, list)
-                and all(isinstance(d, int) and d >= 0 for d in shape)
-                and all(isinstance(x, int) and x >= 0 for x in (offset, length, crc))
-                and _DATA_HEADER_SIZE <= offset
-                and offset + length <= size
-            )
-        except (KeyError, TypeError):
-            ok = False
-        if ok:
-            count = int(np.prod(shape, dtype=np.int64))
-            if dtype_name == STRING_DTYPE:
-                ok = length >= 8 * count
-            else:
-                ok = length == count * _NUMERIC_DTYPES[dtype_name].itemsize
-        if not ok:
-            raise bad(f"bad entry for tensor '{name}'")
+        raise corrupt(path, "it is a directory") from None
+    return decode_index(path, raw)
 
 
 def _open_data(prefix, doc):
     """Open the data file that belongs to index `doc`: (file object, path). Checks header and size."""
     path = data_path(prefix)
     write_id = doc["write_id"]
-    candidates = [path, _backup_path(prefix, write_id)]
+    candidates = [path, backup_path(prefix, write_id)]
     mismatch = None
     for candidate in candidates:
         try:
@@ -490,23 +288,23 @@ def _open_data(prefix, doc):
         except FileNotFoundError:
             continue
         except IsADirectoryError:
-            raise _corrupt(candidate, "it is a directory") from None
+            raise corrupt(candidate, "it is a directory") from None
         try:
-            header = f.read(_DATA_HEADER_SIZE)
+            header = f.read(DATA_HEADER_SIZE)
             if header[: len(DATA_MAGIC)] != DATA_MAGIC[: len(header)]:
                 found = header[: len(DATA_MAGIC)]
-                raise _corrupt(candidate, f"bad magic {found!r} (expected {DATA_MAGIC!r})")
+                raise corrupt(candidate, f"bad magic {found!r} (expected {DATA_MAGIC!r})")
             size = os.fstat(f.fileno()).st_size
-            if len(header) < _DATA_HEADER_SIZE:
-                raise _truncated(candidate, doc["data_size"], size)
+            if len(header) < DATA_HEADER_SIZE:
+                raise truncated(candidate, doc["data_size"], size)
             if header[len(DATA_MAGIC) :].hex() != write_id:
                 mismatch = mismatch or candidate
                 f.close()
                 continue
             if size < doc["data_size"]:
-                raise _truncated(candidate, doc["data_size"], size)
+                raise truncated(candidate, doc["data_size"], size)
             if size > doc["data_size"]:
-                raise _corrupt(candidate, f"expected {doc['data_size']} bytes, found {size} (trailing data)")
+                raise corrupt(candidate, f"expected {doc['data_size']} bytes, found {size} (trailing data)")
         except BaseException:
             f.close()
             raise
@@ -529,29 +327,10 @@ def _read_payload(f, path, name, entry):
     f.seek(entry["offset"])
     got = f.readinto(buf) if length else 0
     if got != length:
-        raise _truncated(path, entry["offset"] + length, entry["offset"] + got)
+        raise truncated(path, entry["offset"] + length, entry["offset"] + got)
     if zlib.crc32(buf) != entry["crc32"]:
-        raise _corrupt(path, f"checksum mismatch for tensor '{name}'")
+        raise corrupt(path, f"checksum mismatch for tensor '{name}'")
     return buf
-
-
-def _decode_tensor(path, name, entry, buf):
-    shape = tuple(entry["shape"])
-    dtype_name = entry["dtype"]
-    if dtype_name != STRING_DTYPE:
-        arr = buf.view(_NUMERIC_DTYPES[dtype_name]).reshape(shape)
-        return arr.astype(arr.dtype.newbyteorder("="), copy=False)
-    count = int(np.prod(shape, dtype=np.int64))
-    lengths = buf[: 8 * count].view("<u8").astype(np.int64)
-    if int(lengths.sum()) != entry["length"] - 8 * count:
-        raise _corrupt(path, f"bad string lengths for tensor '{name}'")
-    raw = buf[8 * count :].tobytes()
-    out = np.empty(count, dtype=object)
-    pos = 0
-    for i, n in enumerate(lengths.tolist()):
-        out[i] = raw[pos : pos + n]
-        pos += n
-    return out.reshape(shape)
 
 
 def read_checkpoint(prefix, names=None):
@@ -577,7 +356,7 @@ def read_checkpoint(prefix, names=None):
         result = {}
         for name in sorted(wanted, key=lambda n: tensors[n]["offset"]):
             buf = _read_payload(f, path, name, tensors[name])
-            result[name] = _decode_tensor(path, name, tensors[name], buf)
+            result[name] = decode_tensor(path, name, tensors[name], buf)
     return {name: result[name] for name in wanted}
 
 
@@ -606,9 +385,9 @@ def remove_checkpoint(prefix):
     """
     prefix = os.fspath(prefix)
     directory, base = os.path.split(prefix)
-    _remove_quietly(index_path(prefix))
+    remove_quietly(index_path(prefix))
     for path in glob.glob(glob.escape(prefix) + ".data-?????-of-?????"):
-        _remove_quietly(path)
-    _remove_quietly(prefix + META_SUFFIX)
-    _remove_backups(prefix)
+        remove_quietly(path)
+    remove_quietly(prefix + META_SUFFIX)
+    remove_backups(prefix)
     remove_stale_temp_files(directory, [base + DATA_SUFFIX, base + INDEX_SUFFIX, base + META_SUFFIX])
