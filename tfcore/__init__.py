@@ -12,6 +12,9 @@ in a Session. The layers, from the bottom up:
 
 # ruff: noqa: F401, F403, I001 - this module re-exports the public API, in dependency order
 
+import sys as _sys
+import types as _types
+
 from tfcore.framework import dtypes as _dtypes_module
 from tfcore.framework import errors
 from tfcore.framework.dtypes import (DType, as_dtype, bool, double, float16, float32, float64, half, int8,
@@ -23,12 +26,19 @@ from tfcore.framework.registry import NotDifferentiable, RegisterGradient, no_gr
 from tfcore.framework.tensor_shape import Dimension, TensorShape
 
 from tfcore.ops.constant_op import *
+from tfcore.ops.placeholder_ops import *
 from tfcore.ops.array_ops import *
+from tfcore.ops.dimension_ops import *
 from tfcore.ops.slicing_ops import *
+from tfcore.ops.gather_ops import *
 from tfcore.ops.join_ops import *
+from tfcore.ops.pad_ops import *
 from tfcore.ops.math_ops import *
 from tfcore.ops.comparison_ops import *
 from tfcore.ops.elementwise_ops import *
+from tfcore.ops.binary_ops import *
+from tfcore.ops.argmax_ops import *
+from tfcore.ops.cumulative_ops import *
 from tfcore.ops.reduction_ops import *
 from tfcore.ops.clip_ops import *
 from tfcore.ops.index_ops import *
@@ -49,7 +59,12 @@ from tfcore import image
 from tfcore import datasets, io
 from tfcore.platform import app, flags, gfile
 from tfcore.platform import tf_logging as logging
-from tfcore import compat, summary
+from tfcore import summary
+
+# `tf.compat.v1`: tfcore *is* the TF1 API, so `tf.compat.v1` is tfcore itself.
+compat = _types.ModuleType("tfcore.compat", "tf.compat: `compat.v1` is tfcore itself.")
+compat.v1 = _sys.modules[__name__]
+_sys.modules[compat.__name__] = compat
 
 Summary = summary.Summary  # tf.Summary, for summaries built in Python (TF1 has it at top level)
 

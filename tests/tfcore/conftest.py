@@ -22,6 +22,8 @@ import pytest
 import tfcore
 from tfcore import devices
 from tfcore.devices.device import Device
+from tfcore.framework.registry import get_op_def
+from tfcore.ops import conv_fast
 
 TEST_KIND = "TEST"
 
@@ -215,6 +217,10 @@ def _test_device_factory(index):
 if not devices.available(f"/device:{TEST_KIND}:0"):
     devices.register_kind(TEST_KIND, _test_device_factory)  # tests only: never registered by the product
 
+# The fast convolution and pooling kernels run on TEST as they run on the GPU, so that the op tables
+# check them against CuPy's rules there (test_reference_kernels.py runs the reference kernels on TEST).
+if TEST_KIND not in get_op_def("Conv2D").fast_kernels:
+    conv_fast.register(TEST_KIND)
 
 
 def device_params():

@@ -183,11 +183,12 @@ def test_random_ops_draw_on_the_host_so_a_seed_gives_the_same_numbers_everywhere
     np.testing.assert_array_equal(results["/device:CPU:0"], results[TEST])
 
 
-def test_the_placement_tables_name_registered_ops():
-    from tfcore.devices import placement
-    from tfcore.framework.registry import registered_ops
-    named = set(placement.HOST_MEMORY) | placement.HOST_KERNELS | placement.METADATA_OPS
-    assert named - set(registered_ops()) == set()
+def test_placement_facts_come_from_the_op_blocks():
+    from tfcore.framework.registry import get_op_def, register_op
+    assert get_op_def("Reshape").host_memory == (1,)
+    assert get_op_def("RandomStandardNormal").host_only and get_op_def("Shape").metadata_only
+    with pytest.raises(TypeError, match="register_op\\('NewOp'\\): unknown op facts \\['host_memroy'\\]"):
+        register_op("NewOp", shape=None, kernel=None, host_memroy=(0,))
 
 
 def test_cond_branches_across_devices(graph):
@@ -228,7 +229,7 @@ def test_traces_list_each_device(graph):
 
 def test_a_device_kernel_is_used_on_its_device_only(graph):
     op_def = get_op_def("Neg")
-    register_kernel("Neg", "TEST", lambda xp, x: xp.negative(x) + 100.0)
+    register_kernel("Neg", "TEST", lambda ctx, x: ctx.xp.negative(x) + 100.0)
     try:
         x = tf.constant(X)
         on_cpu = tf.negative(x)
@@ -245,9 +246,9 @@ def test_a_device_kernel_is_used_on_its_device_only(graph):
 
 
 @pytest.mark.parametrize("kernel, complaint", [
-    (lambda xp, x: np.asarray(x) * -1.0, "Implicit conversion to a NumPy array is not allowed"),
-    (lambda xp, x: xp.add(x, np.ones(x.shape, np.float32)), "a host (NumPy) array of shape (2,)"),
-    (lambda xp, x: -x + np.ones(x.shape, np.float32), "a host (NumPy) array of shape (2,)"),
+    (lambda ctx, x: np.asarray(x) * -1.0, "Implicit conversion to a NumPy array is not allowed"),
+    (lambda ctx, x: ctx.xp.add(x, np.ones(x.shape, np.float32)), "a host (NumPy) array of shape (2,)"),
+    (lambda ctx, x: -x + np.ones(x.shape, np.float32), "a host (NumPy) array of shape (2,)"),
 ], ids=["numpy-reads-a-device-array", "xp-gets-a-host-array", "operator-mixes-host-and-device"])
 def test_the_test_device_rejects_what_cupy_rejects(graph, kernel, complaint):
     # What makes the op tests on the test device mean something for the GPU: a kernel that leaves
@@ -360,7 +361,7 @@ def test_gpu_kernels_get_cupy_and_values_come_back_as_numpy(graph, copies):
         train = tf.train.AdamOptimizer(0.01).minimize(loss)
     with tf.Session(config=tf.ConfigProto(log_device_placement=True)) as sess:
         sess.run(tf.global_variables_initializer())
-        assert isinstance(sess._store.values[w.op.name], cupy.ndarray)
+        assert isinstance(sess._state.variables.values[w.op.name], cupy.ndarray)
         for _ in range(3):
             got, _ = sess.run([y, train], {x: X})
         seen.append(type(got))

@@ -1,18 +1,22 @@
-"""The fast convolution and pooling kernels give the values of straightforward references.
+"""The fast convolution and pooling kernels give the values of straightforward references, and of
+tfcore's reference kernels.
 
-The kernels in tfcore/ops/conv_ops.py take shortcuts for speed: im2col in pieces with one matrix
+The kernels in tfcore/ops/conv_fast.py take shortcuts for speed: im2col in pieces with one matrix
 product each, the stride-1 input gradient as a transposed convolution (another im2col), the other
 input gradients as strided adds, a max-pool gradient that writes each pixel once when the windows
 tile the image. The references here take none: they loop over kernel offsets (or windows) and do the
-arithmetic of the definition. Each case also checks which path the kernel takes, so a case cannot
-silently stop covering its shortcut, and that float32 stays float32.
+arithmetic of the definition. They check the fast kernels and the reference kernels of the op blocks
+(tfcore/ops/conv_ops.py), and every fast kernel is also checked against its reference kernel. Each
+case also checks which path the fast kernel takes, so a case cannot silently stop covering its
+shortcut, and that float32 stays float32.
 """
 
 import numpy as np
 import pytest
 
 from tests.tfcore.harness import require_tf, run_in_graph
-from tfcore.ops import conv_ops, nn_ops
+from tfcore.framework.registry import KernelContext, get_op_def
+from tfcore.ops import conv_fast, conv_ops, nn_ops
 
 # ------------------------------------------------------------------------------------------------
 # References
@@ -111,6 +115,24 @@ def max_pool_refs(x, ksize, strides, padding, dy):
     return pooled, dx
 
 
+# The kernels under test: the fast ones, and the reference ones of the op blocks, which the
+# definitions above check too.
+KERNELS = [pytest.param(conv_fast, id="fast"), pytest.param(conv_ops, id="reference")]
+
+
+def _ctx():
+    return KernelContext(np)
+
+
+def test_the_fast_kernels_are_registered_for_the_cpu_and_the_gpu():
+    for op_type, kernel in conv_fast.FAST_KERNELS.items():
+        op_def = get_op_def(op_type)
+        assert op_def.fast_kernels["CPU"] is op_def.fast_kernels["GPU"] is kernel
+        assert op_def.kernel is getattr(conv_ops, kernel.__name__) is not kernel
+        assert op_def.kernel_for("CPU") is kernel
+        assert op_def.kernel_for("CPU", reference=True) is op_def.kernel
+
+
 # ------------------------------------------------------------------------------------------------
 # Convolutions
 # ------------------------------------------------------------------------------------------------
@@ -142,21 +164,36 @@ def _conv_case(name, dtype):
     return geo, x, f, dy
 
 
+def _convolutions(kernels, geo, x, f, dy):
+    """conv2d, its input gradient and its filter gradient by the kernels of module `kernels`."""
+    return [kernels._conv2d_kernel(_ctx(), x, f, **geo.attrs),
+            kernels._conv2d_backprop_input_kernel(_ctx(), np.array(x.shape), f, dy, **geo.attrs),
+            kernels._conv2d_backprop_filter_kernel(_ctx(), x, np.array(f.shape), dy, **geo.attrs)]
+
+
 def _tolerance(dtype):
     return {"rtol": 1e-4, "atol": 1e-4} if dtype == np.float32 else {"rtol": 1e-12, "atol": 1e-12}
 
 
+@pytest.mark.parametrize("kernels", KERNELS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", CONV_CASES)
-def test_convolution_kernels_match_the_definition(name, dtype):
+def test_convolution_kernels_match_the_definition(name, dtype, kernels):
     geo, x, f, dy = _conv_case(name, dtype)
-    y = conv_ops._conv2d_kernel(np, x, f, **geo.attrs)
-    dx = conv_ops._conv2d_backprop_input_kernel(np, np.array(x.shape), f, dy, **geo.attrs)
-    df = conv_ops._conv2d_backprop_filter_kernel(np, x, np.array(f.shape), dy, **geo.attrs)
-    for got, want in [(y, conv_ref(geo, x, f)), (dx, backprop_input_ref(geo, f, dy)),
-                      (df, backprop_filter_ref(geo, x, dy))]:
+    wanted = [conv_ref(geo, x, f), backprop_input_ref(geo, f, dy), backprop_filter_ref(geo, x, dy)]
+    for got, want in zip(_convolutions(kernels, geo, x, f, dy), wanted):
         assert got.dtype == dtype and got.shape == want.shape
         np.testing.assert_allclose(got, want, **_tolerance(dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", CONV_CASES)
+def test_fast_convolution_kernels_match_the_reference_kernels(name, dtype):
+    geo, x, f, dy = _conv_case(name, dtype)
+    fast_results = _convolutions(conv_fast, geo, x, f, dy)
+    for fast, reference in zip(fast_results, _convolutions(conv_ops, geo, x, f, dy)):
+        assert fast.dtype == reference.dtype == dtype and fast.shape == reference.shape
+        np.testing.assert_allclose(fast, reference, **_tolerance(dtype))
 
 
 # Where the input gradient is a transposed convolution (stride 1, padding within the kernel's span,
@@ -169,9 +206,9 @@ TRANSPOSED = {"lenet_like_same", "odd_sizes_valid", "even_kernel_same", "one_by_
 def test_the_input_gradient_takes_the_transposed_convolution_where_expected(monkeypatch, name):
     geo, x, f, dy = _conv_case(name, np.float64)
     calls = []
-    im2col_matmul = conv_ops._im2col_matmul
-    monkeypatch.setattr(conv_ops, "_im2col_matmul", lambda *args: calls.append(1) or im2col_matmul(*args))
-    conv_ops._conv2d_backprop_input_kernel(np, np.array(x.shape), f, dy, **geo.attrs)
+    im2col_matmul = conv_fast._im2col_matmul
+    monkeypatch.setattr(conv_fast, "_im2col_matmul", lambda *args: calls.append(1) or im2col_matmul(*args))
+    conv_fast._conv2d_backprop_input_kernel(_ctx(), np.array(x.shape), f, dy, **geo.attrs)
     assert bool(calls) == (name in TRANSPOSED)
 
 
@@ -179,26 +216,22 @@ def test_the_input_gradient_takes_the_transposed_convolution_where_expected(monk
 def test_pieces_do_not_change_the_float32_results(monkeypatch, piece_bytes):
     geo, x, f, dy = _conv_case("lenet_like_same", np.float32)
     wanted = [conv_ref(geo, x, f), backprop_input_ref(geo, f, dy), backprop_filter_ref(geo, x, dy)]
-    monkeypatch.setattr(conv_ops, "IM2COL_PIECE_BYTES", piece_bytes)
-    got = [conv_ops._conv2d_kernel(np, x, f, **geo.attrs),
-           conv_ops._conv2d_backprop_input_kernel(np, np.array(x.shape), f, dy, **geo.attrs),
-           conv_ops._conv2d_backprop_filter_kernel(np, x, np.array(f.shape), dy, **geo.attrs)]
-    for g, w in zip(got, wanted):
+    monkeypatch.setattr(conv_fast, "IM2COL_PIECE_BYTES", piece_bytes)
+    for g, w in zip(_convolutions(conv_fast, geo, x, f, dy), wanted):
         np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-4)
 
 
-def test_inputs_are_left_untouched():
+@pytest.mark.parametrize("kernels", KERNELS)
+def test_inputs_are_left_untouched(kernels):
     geo, x, f, dy = _conv_case("strided_same_odd", np.float32)
     copies = [x.copy(), f.copy(), dy.copy()]
-    conv_ops._conv2d_kernel(np, x, f, **geo.attrs)
-    conv_ops._conv2d_backprop_input_kernel(np, np.array(x.shape), f, dy, **geo.attrs)
-    conv_ops._conv2d_backprop_filter_kernel(np, x, np.array(f.shape), dy, **geo.attrs)
+    _convolutions(kernels, geo, x, f, dy)
     for before, after in zip(copies, [x, f, dy]):
         np.testing.assert_array_equal(before, after)
 
 
 # ------------------------------------------------------------------------------------------------
-# Max pooling
+# Pooling
 # ------------------------------------------------------------------------------------------------
 
 POOL_CASES = {
@@ -220,31 +253,61 @@ def _tie_heavy(shape, seed):
     return np.maximum(rng.integers(-3, 3, size=shape), 0).astype(np.float32)
 
 
-@pytest.mark.parametrize("values", ["distinct", "ties"])
-@pytest.mark.parametrize("name", POOL_CASES)
-def test_max_pool_and_its_gradient_match_the_definition(name, values):
-    x_shape, ksize, strides, padding, tiles = POOL_CASES[name]
+def _pool_case(name, values):
+    x_shape, ksize, strides, padding, _ = POOL_CASES[name]
     rng = np.random.default_rng(7)
     x = rng.permutation(np.prod(x_shape)).reshape(x_shape).astype(np.float32) if values == "distinct" \
         else _tie_heavy(x_shape, 7)
     attrs = {"ksize": [1, *ksize, 1], "strides": [1, *strides, 1], "padding": padding, "data_format": "NHWC"}
-    assert conv_ops._pool_windows(x.shape, **attrs).tile() == tiles
-    pooled = conv_ops._max_pool_kernel(np, x, **attrs)
+    return x, attrs, rng
+
+
+@pytest.mark.parametrize("kernels", KERNELS)
+@pytest.mark.parametrize("values", ["distinct", "ties"])
+@pytest.mark.parametrize("name", POOL_CASES)
+def test_max_pool_and_its_gradient_match_the_definition(name, values, kernels):
+    x, attrs, rng = _pool_case(name, values)
+    _, ksize, strides, padding, tiles = POOL_CASES[name]
+    assert conv_fast.FastWindows.for_pool(x.shape, **attrs).tile() == tiles
+    pooled = kernels._max_pool_kernel(_ctx(), x, **attrs)
     dy = rng.standard_normal(pooled.shape).astype(np.float32)
     want_pooled, want_dx = max_pool_refs(x, ksize, strides, padding, dy)
     np.testing.assert_array_equal(pooled, want_pooled)
-    dx = conv_ops._max_pool_grad_kernel(np, x, pooled, dy, **attrs)
+    dx = kernels._max_pool_grad_kernel(_ctx(), x, pooled, dy, **attrs)
     assert dx.dtype == np.float32
     np.testing.assert_allclose(dx, want_dx, rtol=1e-6, atol=1e-6)
 
 
-def test_max_pool_gradient_leaves_its_inputs_alone():
+def _pooling(kernels, x, attrs, dy, ddx):
+    """Every pooling kernel of module `kernels`: max pool, its gradient and second gradient, average
+    pool and its gradient; `dy` is pooled-shaped, `ddx` image-shaped."""
+    pooled = kernels._max_pool_kernel(_ctx(), x, **attrs)
+    return [pooled, kernels._max_pool_grad_kernel(_ctx(), x, pooled, dy, **attrs),
+            kernels._max_pool_grad_grad_kernel(_ctx(), x, pooled, ddx, **attrs),
+            kernels._avg_pool_kernel(_ctx(), x, **attrs),
+            kernels._avg_pool_grad_kernel(_ctx(), np.array(x.shape), dy, **attrs)]
+
+
+@pytest.mark.parametrize("values", ["distinct", "ties"])
+@pytest.mark.parametrize("name", POOL_CASES)
+def test_fast_pooling_kernels_match_the_reference_kernels(name, values):
+    x, attrs, rng = _pool_case(name, values)
+    pooled_shape = conv_ops._max_pool_kernel(_ctx(), x, **attrs).shape
+    dy = rng.standard_normal(pooled_shape).astype(np.float32)
+    ddx = rng.standard_normal(x.shape).astype(np.float32)
+    for fast, reference in zip(_pooling(conv_fast, x, attrs, dy, ddx), _pooling(conv_ops, x, attrs, dy, ddx)):
+        assert fast.dtype == reference.dtype == np.float32 and fast.shape == reference.shape
+        np.testing.assert_allclose(fast, reference, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("kernels", KERNELS)
+def test_max_pool_gradient_leaves_its_inputs_alone(kernels):
     x = _tie_heavy((2, 6, 6, 3), 1)
     attrs = {"ksize": [1, 2, 2, 1], "strides": [1, 2, 2, 1], "padding": "SAME", "data_format": "NHWC"}
-    pooled = conv_ops._max_pool_kernel(np, x, **attrs)
+    pooled = kernels._max_pool_kernel(_ctx(), x, **attrs)
     dy = np.arange(pooled.size, dtype=np.float32).reshape(pooled.shape)
     copies = [x.copy(), pooled.copy(), dy.copy()]
-    conv_ops._max_pool_grad_kernel(np, x, pooled, dy, **attrs)
+    kernels._max_pool_grad_kernel(_ctx(), x, pooled, dy, **attrs)
     for before, after in zip(copies, [x, pooled, dy]):
         np.testing.assert_array_equal(before, after)
 
@@ -282,6 +345,6 @@ def test_bias_add_grad_sums_everything_but_the_channels(shape, data_format):
     grad = np.random.default_rng(5).standard_normal(shape).astype(np.float32)
     channel = 1 if data_format == "NCHW" else len(shape) - 1
     want = grad.astype(np.float64).sum(axis=tuple(i for i in range(len(shape)) if i != channel))
-    got = nn_ops._bias_add_grad_kernel(np, grad, data_format)
+    got = nn_ops._bias_add_grad_kernel(_ctx(), grad, data_format)
     assert got.dtype == np.float32 and got.shape == (shape[channel],)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)

@@ -2,7 +2,8 @@
 
 - buffer reuse: an elementwise kernel may write into an input that dies at its op, but never into a
   fed array, a constant, a variable's value, a fetched value or an array something else still sees;
-- im2col in pieces: a convolution built piece by piece equals the one built at once.
+- im2col in pieces: a fast convolution kernel (tfcore/ops/conv_fast.py) built piece by piece equals
+  the one built at once.
 """
 
 import numpy as np
@@ -10,7 +11,8 @@ import pytest
 
 import tfcore as tf
 import tfcore.client.plan as plan
-import tfcore.ops.conv_ops as conv_ops
+import tfcore.ops.conv_fast as conv_fast
+from tfcore.framework.registry import KernelContext
 
 # Big enough to be worth reusing (small arrays are never offered to a kernel).
 NEGATIVE = np.tile(np.array([[-1.0, 2.0, -3.0], [4.0, -5.0, 6.0]], dtype=np.float32), (40, 40))
@@ -109,13 +111,14 @@ def test_im2col_in_pieces_equals_im2col_at_once(monkeypatch, strides, padding, d
              "data_format": "NHWC"}
 
     def all_three():
-        y = conv_ops._conv2d_kernel(np, x, filter, **attrs)
+        ctx = KernelContext(np)
+        y = conv_fast._conv2d_kernel(ctx, x, filter, **attrs)
         dy = np.linspace(-1, 1, y.size).reshape(y.shape)
-        return [y, conv_ops._conv2d_backprop_input_kernel(np, np.array(x.shape), filter, dy, **attrs),
-                conv_ops._conv2d_backprop_filter_kernel(np, x, np.array(filter.shape), dy, **attrs)]
+        return [y, conv_fast._conv2d_backprop_input_kernel(ctx, np.array(x.shape), filter, dy, **attrs),
+                conv_fast._conv2d_backprop_filter_kernel(ctx, x, np.array(filter.shape), dy, **attrs)]
 
     at_once = all_three()
     for piece_bytes in (1, 200, 2000):  # one output row, a few rows, a few images per piece
-        monkeypatch.setattr(conv_ops, "IM2COL_PIECE_BYTES", piece_bytes)
+        monkeypatch.setattr(conv_fast, "IM2COL_PIECE_BYTES", piece_bytes)
         for whole, pieces in zip(at_once, all_three()):
             np.testing.assert_allclose(pieces, whole, rtol=1e-12, atol=1e-12)

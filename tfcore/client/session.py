@@ -6,9 +6,11 @@ import numpy as np
 
 from tfcore import devices
 from tfcore.client.fetches import FetchMapper
-from tfcore.client.plan import Plan, RunContext, SessionVariables
+from tfcore.client.plan import Plan
+from tfcore.client.session_state import SessionState
 from tfcore.devices.placement import Placer
-from tfcore.framework.graph import Tensor, _default_session_stack, get_default_graph
+from tfcore.framework.graph import Tensor, get_default_graph
+from tfcore.framework.tensor import _default_session_stack
 
 
 class GPUOptions:
@@ -29,12 +31,15 @@ class ConfigProto:
         ("MatMul: (MatMul): /job:localhost/replica:0/task:0/device:GPU:0"), on stderr.
     device_count: {"GPU": 0} hides the GPUs from the session (ops asking for one fail, or with soft
         placement run on the CPU).
+    reference_kernels: (tfcore's own) run every op's reference kernel, the direct one in its op
+        block, never a kernel registered for speed; the results agree to float32 rounding.
     """
 
     def __init__(self, allow_soft_placement=False, log_device_placement=False, gpu_options=None,
                  device_count=None, intra_op_parallelism_threads=0, inter_op_parallelism_threads=0,
-                 **kwargs):
+                 reference_kernels=False, **kwargs):
         self.allow_soft_placement = allow_soft_placement
+        self.reference_kernels = reference_kernels
         self.log_device_placement = log_device_placement
         self.gpu_options = gpu_options or GPUOptions()
         self.device_count = dict(device_count or {})
@@ -94,14 +99,12 @@ class BaseSession:
         self._graph = graph if graph is not None else get_default_graph()
         self._config = config or ConfigProto()
         self._closed = False
-        self._store = SessionVariables()
-        self._random_generators = {}
+        self._state = SessionState(reference_kernels=self._config.reference_kernels)
         self._plans = {}
         self._context_managers = []
         self._placer = Placer(allow_soft_placement=bool(self._config.allow_soft_placement),
                               log_device_placement=bool(self._config.log_device_placement),
                               device_count=getattr(self._config, "device_count", None))
-        self._device_constants = {}  # (Const op, device) -> its value on that device
 
     graph = property(lambda self: self._graph)
     graph_def = property(lambda self: self._graph.as_graph_def())
@@ -118,9 +121,8 @@ class BaseSession:
     def close(self):
         """Release the session's state; using it afterwards raises RuntimeError."""
         self._closed = True
-        self._store = SessionVariables()
+        self._state = SessionState(reference_kernels=self._state.reference_kernels)
         self._plans = {}
-        self._device_constants = {}
 
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
         """Compute `fetches` (a graph element or a nested list/tuple/dict of them).
@@ -138,12 +140,10 @@ class BaseSession:
         key = (tuple(mapper.unique), tuple(feed_tensors), self._graph.version)
         plan = self._plans.get(key)
         if plan is None:
-            plan = Plan(self._graph, mapper.unique, feed_tensors, placer=self._placer, store=self._store,
-                        constants=self._device_constants)
+            plan = Plan(self._graph, mapper.unique, feed_tensors, placer=self._placer, state=self._state)
             self._plans[key] = plan
         trace = [] if options is not None and getattr(options, "trace_level", 0) else None
-        ctx = RunContext(np, self._store, self)
-        values = plan.execute(feed_values, ctx, trace)
+        values = plan.execute(feed_values, trace)
         if trace is not None and run_metadata is not None:
             _fill_metadata(run_metadata, trace, plan.devices())
         return mapper.build([_to_output(v) for v in values])

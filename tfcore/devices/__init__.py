@@ -7,7 +7,7 @@ are written against, and two transfer primitives (``to_host``/``from_host``) tha
     devices.copy(array, devices.CPU)     # the one place where arrays move between devices
 
 Device names are TensorFlow's: ``tf.device("/gpu:0")`` stamps ops with ``/device:GPU:0`` (see
-`canonical`), and placement logs name ``/job:localhost/replica:0/task:0/device:GPU:0``.
+`tfcore/framework/device_spec.py`), and placement logs name ``/job:localhost/replica:0/task:0/device:GPU:0``.
 
 Kinds: ``CPU`` (always there) and ``GPU`` (CuPy, imported only when a GPU is asked for; see
 `tfcore/devices/gpu.py`). `register_kind` adds another kind; the test suite uses it for a
@@ -15,10 +15,9 @@ NumPy-backed test device that checks where the plan inserts copies (it exists on
 placement, never in the product).
 """
 
-import re
-
 from tfcore.devices.cpu import CPU, CPUDevice
 from tfcore.devices.device import Device, DeviceUnavailable
+from tfcore.framework.device_spec import DeviceSpec, canonical, parse
 
 __all__ = ["CPU", "CPUDevice", "Device", "DeviceUnavailable", "DeviceSpec", "available", "canonical",
            "copy", "full_name", "gpu_unavailable_reason", "holder", "list_devices", "lookup", "parse",
@@ -59,69 +58,7 @@ def _no_such_cpu(index):
     raise DeviceUnavailable(f"there is one CPU device (CPU:0), not CPU:{index}")
 
 
-# --- names ------------------------------------------------------------------------------------
-
-
-class DeviceSpec:
-    """A parsed device string: job, replica, task (or None) and device kind and index (or None)."""
-
-    __slots__ = ("job", "replica", "task", "kind", "index")
-
-    def __init__(self, job=None, replica=None, task=None, kind=None, index=None):
-        self.job, self.replica, self.task, self.kind, self.index = job, replica, task, kind, index
-
-    def to_string(self):
-        """The canonical form, e.g. "/device:GPU:0" or "/job:worker/device:CPU:0"."""
-        parts = []
-        if self.job is not None:
-            parts.append(f"/job:{self.job}")
-        if self.replica is not None:
-            parts.append(f"/replica:{self.replica}")
-        if self.task is not None:
-            parts.append(f"/task:{self.task}")
-        if self.kind is not None:
-            parts.append(f"/device:{self.kind}:{'*' if self.index is None else self.index}")
-        return "".join(parts)
-
-
-_FIELD = re.compile(r"^(job|replica|task):(.+)$")
-_DEVICE = re.compile(r"^(?:device:)?([A-Za-z_][A-Za-z0-9_]*)(?::(\d+|\*))?$")
-
-
-def parse(name):
-    """Parse a TF device string ("/gpu:0", "/device:GPU:1", "GPU", "/job:localhost/.../cpu:0").
-
-    ValueError naming the string when it is not one.
-    """
-    spec = DeviceSpec()
-    if not name:
-        return spec
-    for part in name.strip().strip("/").split("/"):
-        field = _FIELD.match(part)
-        device = _DEVICE.match(part)
-        if field and not (device and field.group(1) == "device"):
-            key, value = field.groups()
-            if key == "job":
-                spec.job = value
-            else:
-                if not value.isdigit():
-                    raise ValueError(f"Invalid device string {name!r}: {key} must be a number")
-                setattr(spec, key, int(value))
-        elif device:
-            kind, index = device.groups()
-            spec.kind = kind.upper()
-            spec.index = 0 if index is None and not part.lower().startswith("device:") else (
-                None if index in (None, "*") else int(index))
-        else:
-            raise ValueError(f"Invalid device string {name!r}: cannot parse {part!r}")
-    return spec
-
-
-def canonical(name):
-    """The canonical device string ops are stamped with ("/gpu:0" -> "/device:GPU:0"; "" stays "")."""
-    if name is None:
-        return ""
-    return parse(name).to_string()
+# --- names ---------------------------------------------------------------------------------
 
 
 def full_name(device):

@@ -4,8 +4,9 @@ The rules, applied when a plan is compiled (`Placer.place`):
   1. an op runs where its stamp (``with tf.device(...)``) says; no stamp means the CPU;
   2. an op that takes a variable by reference (Assign, the optimizers' Apply ops, ...) runs where
      that variable lives, as TF colocates them;
-  3. HOST_KERNELS run on the CPU whatever was asked: the random ops draw from NumPy's generator on
-     the host, so one seed gives the same numbers on every device (the plan copies the draws);
+  3. ops registered `host_only` run on the CPU whatever was asked: the random ops draw from
+     NumPy's generator on the host, so one seed gives the same numbers on every device (the plan
+     copies the draws);
   4. on an accelerator, an op whose inputs and outputs are all int32 runs on the host (shape
      arithmetic; TF keeps int32 tensors of GPU kernels in host memory too);
   5. an op with a string input or output has no kernel on an accelerator: an error, or the CPU
@@ -14,9 +15,10 @@ The rules, applied when a plan is compiled (`Placer.place`):
      `device_count`) is an error naming the op and why, or, with `allow_soft_placement`, the CPU and
      one log line per plan.
 
-On an accelerator, HOST_MEMORY inputs (shape-like int32 arguments that kernels read into Python
-ints) stay on the host, so no kernel waits for a device-to-host copy of a shape; METADATA_OPS read
-only their inputs' shapes, so their inputs stay where they are and their outputs are host arrays.
+On an accelerator, an op's `host_memory` inputs (shape-like int32 arguments that kernels read into
+Python ints) stay on the host, so no kernel waits for a device-to-host copy of a shape;
+`metadata_only` ops read only their inputs' shapes, so their inputs stay where they are and their
+outputs are host arrays. (These are facts of each op's `register_op`.)
 """
 
 import sys
@@ -26,33 +28,6 @@ from tfcore.devices.cpu import CPU
 from tfcore.devices.device import DeviceUnavailable
 from tfcore.framework import dtypes, errors
 from tfcore.platform import tf_logging
-
-HOST_KERNELS = frozenset({"RandomStandardNormal", "TruncatedNormal", "RandomUniform", "RandomUniformInt",
-                          "RandomShuffle", "Multinomial", "ReducedShape", "Range"})
-
-# op type -> input positions an accelerator kernel reads from host memory
-HOST_MEMORY = {
-    "Fill": (0,),
-    "Reshape": (1,),
-    "BroadcastTo": (1,),
-    "SumToShape": (1,),
-    "TileGrad": (1,),
-    "Conv2DBackpropInput": (0,),
-    "Conv2DBackpropFilter": (1,),
-    "AvgPoolGrad": (0,),
-    "StridedSliceGrad": (0,),
-    "BooleanMaskGrad": (0,),
-    "SplitV": (1,),
-    "InTopKV2": (2,),
-    "UnsortedSegmentSum": (2,),
-    "ResizeBilinear": (1,),
-    "ResizeNearestNeighbor": (1,),
-    "ResizeNearestNeighborGrad": (1,),
-}
-
-METADATA_OPS = frozenset({"Shape", "ShapeN", "Size", "Rank"})
-
-_VARIABLE_OPS = ("VariableV2",)
 
 
 def _has_string(op):
@@ -109,9 +84,10 @@ class Placer:
         if allowed is not None and device.index >= allowed and not device.is_host:
             hidden = f"the session's ConfigProto(device_count={{'{device.kind}': {allowed}}}) hides it"
             return self._unavailable(op, hidden, fallbacks)
-        if device.is_host or op.type in _VARIABLE_OPS:
+        op_def = op.op_def
+        if device.is_host or op_def.variable:
             return device
-        if op.type in HOST_KERNELS or _all_int32(op):
+        if op_def.host_only or _all_int32(op):
             return CPU
         if _has_string(op):
             return self._unavailable(op, f"no {device.kind} kernel for {op.type} with string tensors",
@@ -141,18 +117,18 @@ class Placer:
 def input_device(op, position, device):
     """Where input `position` of `op`, run on `device`, must be: a Device, or None for anywhere."""
     if device.accelerator:
-        if op.type in METADATA_OPS:
+        if op.op_def.metadata_only:
             return None
-        if position in HOST_MEMORY.get(op.type, ()):
+        if position in op.op_def.host_memory:
             return CPU
     return device
 
 
 def output_device(op, device):
     """Where the outputs of `op`, run on `device`, are."""
-    return CPU if op.type in METADATA_OPS else device
+    return CPU if op.op_def.metadata_only else device
 
 
 def kernel_module(op, device):
     """The array module the kernel of `op` gets on `device` (NumPy for metadata ops: host outputs)."""
-    return CPU.xp if op.type in METADATA_OPS else device.xp
+    return CPU.xp if op.op_def.metadata_only else device.xp

@@ -1,5 +1,7 @@
 """Shape functions shared by many ops (each returns ``[(TensorShape, DType), ...]``)."""
 
+from tfcore.framework import dtypes
+from tfcore.framework.errors import DTypeMismatchError
 from tfcore.framework.tensor_shape import TensorShape
 
 
@@ -37,7 +39,6 @@ def check_same_dtype(inputs):
     first = inputs[0].dtype.base_dtype
     for t in inputs[1:]:
         if t.dtype.base_dtype != first:
-            from tfcore.framework.errors import DTypeMismatchError
             raise DTypeMismatchError(f"Input dtypes differ: {first.name} vs {t.dtype.base_dtype.name}")
     return first
 
@@ -61,7 +62,6 @@ def broadcast_binary(inputs, **attrs):
 
 def broadcast_compare(inputs, **attrs):
     """Like broadcast_binary, but the result is bool (less, equal, ...)."""
-    from tfcore.framework import dtypes
     check_same_dtype(inputs)
     return [(broadcast_shape(inputs[0].shape, inputs[1].shape), dtypes.bool)]
 

@@ -1,17 +1,29 @@
-"""The dataflow graph: `Graph`, `Operation` and `Tensor`, with names, scopes and collections.
+"""The dataflow graph: `Graph`, with names, scopes and collections, and `apply_op`, which builds ops.
 
 Building a graph computes nothing: each op records its inputs, attributes and the static shape and
 dtype of its outputs (checked by the op's shape function, so mistakes surface here, at build time).
-A `Session` later runs the parts of the graph a fetch needs.
+A `Session` later runs the parts of the graph a fetch needs. `Operation` and `Tensor` live in
+tensor.py, `convert_to_tensor` in conversion.py; both are re-exported here, where TF has them.
 """
 
 import contextlib
 import re
 import threading
 
-from tfcore import devices
 from tfcore.framework import dtypes as _dtypes
+from tfcore.framework.conversion import (  # noqa: F401 - re-exported
+    convert_to_tensor,
+    is_tensor,
+    register_tensor_conversion_function,
+)
+from tfcore.framework.device_spec import canonical
 from tfcore.framework.registry import get_op_def
+from tfcore.framework.tensor import (  # noqa: F401 - re-exported
+    Operation,
+    Tensor,
+    _require_default_session,
+    get_default_session,
+)
 from tfcore.framework.tensor_shape import TensorShape, as_shape
 
 
@@ -39,156 +51,6 @@ class GraphKeys:
     ACTIVATIONS = "activations"
 
 
-class Tensor:
-    """One output of an Operation: a symbolic handle whose value exists only inside `Session.run`.
-
-    Tensors are hashable and compare by identity, so they can be `feed_dict` keys.
-    """
-
-    __array_priority__ = 100  # so that `ndarray + tensor` calls Tensor.__radd__
-
-    def __init__(self, op, value_index, dtype, shape):
-        self._op = op
-        self._value_index = value_index
-        self._dtype = _dtypes.as_dtype(dtype)
-        self._shape = as_shape(shape)
-        self._consumers = []
-
-    op = property(lambda self: self._op)
-    value_index = property(lambda self: self._value_index)
-    dtype = property(lambda self: self._dtype)
-    graph = property(lambda self: self._op.graph)
-    device = property(lambda self: self._op.device)
-
-    @property
-    def name(self):
-        return f"{self._op.name}:{self._value_index}"
-
-    @property
-    def shape(self):
-        return self._shape
-
-    def get_shape(self):
-        """The static shape (dimensions may be None)."""
-        return self._shape
-
-    def set_shape(self, shape):
-        """Refine the static shape; raises ValueError when incompatible."""
-        self._shape = self._shape.merge_with(as_shape(shape))
-
-    def consumers(self):
-        return list(self._consumers)
-
-    def eval(self, feed_dict=None, session=None):
-        """Run this tensor in `session` (or the default session) and return its value."""
-        session = session or _require_default_session("eval")
-        return session.run(self, feed_dict=feed_dict)
-
-    def __repr__(self):
-        return f'<tf.Tensor \'{self.name}\' shape={self._shape} dtype={self._dtype.name}>'
-
-    def __str__(self):
-        shape = f", shape={self._shape}" if self._shape.ndims is not None else ""
-        return f'Tensor("{self.name}"{shape}, dtype={self._dtype.name})'
-
-    __hash__ = object.__hash__
-
-    def __eq__(self, other):
-        return self is other
-
-    def __ne__(self, other):
-        return self is not other
-
-    def __bool__(self):
-        raise TypeError("Using a `tf.Tensor` as a Python `bool` is not allowed. Use `if t is not None:`"
-                        " to test whether it is defined, or tf.cond to branch on its value.")
-
-    def __iter__(self):
-        raise TypeError("'Tensor' object is not iterable; use tf.unstack to split it.")
-
-    def __len__(self):
-        raise TypeError("len is not well defined for a symbolic Tensor; use tf.shape.")
-
-
-class Operation:
-    """A node of the graph: an op type, its input tensors, attributes and output tensors."""
-
-    def __init__(self, graph, type, name, inputs, attrs, outputs, control_inputs, device):
-        self._graph = graph
-        self._type = type
-        self._name = name
-        self._inputs = list(inputs)
-        self._attrs = dict(attrs)
-        self._control_inputs = list(control_inputs)
-        self._device = device or ""
-        self._id = graph._next_id()
-        self._outputs = [Tensor(self, i, dt, sh) for i, (sh, dt) in enumerate(outputs)]
-        for t in self._inputs:
-            t._consumers.append(self)
-
-    graph = property(lambda self: self._graph)
-    type = property(lambda self: self._type)
-    name = property(lambda self: self._name)
-    outputs = property(lambda self: list(self._outputs))
-    control_inputs = property(lambda self: list(self._control_inputs))
-    device = property(lambda self: self._device)
-
-    @property
-    def inputs(self):
-        return list(self._inputs)
-
-    @property
-    def op_def(self):
-        return get_op_def(self._type)
-
-    def values(self):
-        return tuple(self._outputs)
-
-    def get_attr(self, name):
-        if name not in self._attrs:
-            raise ValueError(f"Operation '{self._name}' has no attr named '{name}'.")
-        return self._attrs[name]
-
-    def _set_device(self, device):
-        self._device = device
-
-    def _update_input(self, index, tensor):
-        """Rewire input `index` to `tensor` (used by `cond` to route captured tensors)."""
-        old = self._inputs[index]
-        old._consumers.remove(self)
-        self._inputs[index] = tensor
-        tensor._consumers.append(self)
-
-    def _add_control_input(self, op):
-        if op not in self._control_inputs:
-            self._control_inputs.append(op)
-
-    def run(self, feed_dict=None, session=None):
-        """Run this op in `session` (or the default session)."""
-        session = session or _require_default_session("run")
-        session.run(self, feed_dict=feed_dict)
-
-    @property
-    def node_def(self):
-        return {"name": self._name, "op": self._type, "input": [t.name for t in self._inputs]
-                + ["^" + c.name for c in self._control_inputs], "device": self._device,
-                "attr": dict(self._attrs)}
-
-    def __repr__(self):
-        return f"<tf.Operation '{self._name}' type={self._type}>"
-
-    def __str__(self):
-        lines = [f'name: "{self._name}"', f'op: "{self._type}"']
-        lines += [f'input: "{t.name}"' for t in self._inputs]
-        lines += [f'input: "^{c.name}"' for c in self._control_inputs]
-        return "\n".join(lines) + "\n"
-
-    __hash__ = object.__hash__
-
-    def __eq__(self, other):
-        return self is other
-
-
 class Graph:
     """A TensorFlow computation: operations, their names, collections and the scopes in force."""
 
@@ -204,8 +66,9 @@ class Graph:
         self._finalized = False
         self._op_counter = 0
         self.seed = None
-        self._var_scope_store = None  # filled by tfcore.ops.variable_scope
-        self._cond_stack = []  # CondContexts of the cond branches being built (control_flow_ops)
+        # Contexts that see every op built inside them (a `cond` branch, tfcore/ops/control_flow_ops.py):
+        # the innermost one's `capture(tensor)` gives each input, and `add_op(op)` sees the new op.
+        self._control_flow_contexts = []
         self._lock = threading.RLock()
 
     # --- building -------------------------------------------------------------------------------
@@ -434,7 +297,7 @@ def _canonical_device(name):
     """The stamp for ops built under ``tf.device(name)``: "/gpu:0" -> "/device:GPU:0"; None -> ""."""
     if callable(name):
         raise TypeError("Device functions are not supported; pass a device string.")
-    return devices.canonical(name)
+    return canonical(name)
 
 
 # --- default graph and default session --------------------------------------------------------
@@ -462,72 +325,6 @@ def reset_default_graph():
     _global_default_graph[0] = Graph()
 
 
-class _DefaultSessionStack(threading.local):
-    def __init__(self):
-        self.stack = []
-
-
-_default_session_stack = _DefaultSessionStack()
-
-
-def get_default_session():
-    """The innermost default session (`with sess.as_default()` or a `with Session()` block), or None."""
-    return _default_session_stack.stack[-1] if _default_session_stack.stack else None
-
-
-def _require_default_session(what):
-    session = get_default_session()
-    if session is None:
-        raise ValueError(f"Cannot {what} using the default session: no default session is registered. "
-                         "Use `with sess.as_default()` or pass an explicit session.")
-    return session
-
-
-# --- converting Python values to tensors -------------------------------------------------------
-_conversion_functions = []  # (type, fn) for Variables and other tensor-likes
-
-
-def register_tensor_conversion_function(base_type, conversion_func):
-    _conversion_functions.append((base_type, conversion_func))
-
-
-def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None):
-    """Return `value` as a Tensor: tensors pass through (dtype checked), values become constants."""
-    if dtype is not None:
-        dtype = _dtypes.as_dtype(dtype).base_dtype
-    if isinstance(value, Tensor):
-        if dtype is not None and value.dtype.base_dtype != dtype:
-            from tfcore.framework.errors import DTypeMismatchError
-            raise DTypeMismatchError(f"Tensor conversion requested dtype {dtype.name} for Tensor with dtype "
-                             f"{value.dtype.name}: {value}")
-        return value
-    for base_type, fn in _conversion_functions:
-        if isinstance(value, base_type):
-            return fn(value, dtype=dtype, name=name)
-    if isinstance(value, Operation):
-        raise TypeError(f"Can't convert Operation '{value.name}' to Tensor.")
-    if isinstance(value, list | tuple) and any(isinstance(v, Tensor) or _is_tensor_like(v)
-                                                for v in value):
-        from tfcore.ops.join_ops import stack  # a list holding tensors packs them
-        return stack(value, name=name or "packed")
-    from tfcore.ops.constant_op import constant
-    if dtype is None and preferred_dtype is not None:
-        try:
-            return constant(value, dtype=preferred_dtype, name=name or "Const")
-        except (TypeError, ValueError):
-            pass
-    return constant(value, dtype=dtype, name=name or "Const")
-
-
-def _is_tensor_like(value):
-    return any(isinstance(value, t) for t, _ in _conversion_functions) or (
-        isinstance(value, list | tuple) and any(_is_tensor_like(v) for v in value))
-
-
-def is_tensor(value):
-    return isinstance(value, Tensor) or _is_tensor_like(value)
-
-
 def apply_op(type, inputs, attrs=None, name=None):
     """Build one op of `type` in the default graph: check shapes, name it, return its outputs.
 
@@ -537,8 +334,9 @@ def apply_op(type, inputs, attrs=None, name=None):
     """
     attrs = attrs or {}
     graph = _graph_of(inputs)
-    if graph._cond_stack:
-        inputs = [graph._cond_stack[-1].capture(t) for t in inputs]
+    context = graph._control_flow_contexts[-1] if graph._control_flow_contexts else None
+    if context is not None:
+        inputs = [context.capture(t) for t in inputs]
     op_def = get_op_def(type)
     full_name = name[:-1] if name and name.endswith("/") else graph.unique_name(name or type,
                                                                                 mark_as_used=False)
@@ -550,9 +348,8 @@ def apply_op(type, inputs, attrs=None, name=None):
     outputs = [(as_shape(s), _dtypes.as_dtype(d)) for s, d in outputs]
     op = graph.create_op(type, inputs, attrs, name if name and name.endswith("/") else name or type,
                          outputs)
-    if graph._cond_stack:
-        from tfcore.ops.control_flow_ops import attach_to_cond_context
-        attach_to_cond_context(graph, op)
+    if context is not None:
+        context.add_op(op)
     return op.outputs[0] if len(op.outputs) == 1 else op.outputs if op.outputs else op
 
 
@@ -577,6 +374,3 @@ def _graph_of(inputs):
 
 
 TensorShape = TensorShape  # re-exported for ops modules
-
-# Build-time values of tensors live in constant_folding.py (it needs Tensor, defined above).
-from tfcore.framework.constant_folding import constant_value, partial_shape_value  # noqa: E402, F401

@@ -2,7 +2,7 @@
 
 An op block in `tfcore/ops/<family>.py` registers all three side by side:
 
-    register_op("Square", shape=same_shape, kernel=lambda xp, x: x * x)
+    register_op("Square", shape=same_shape, kernel=lambda ctx, x: ctx.xp.multiply(x, x))
 
     @register_gradient("Square")
     def _SquareGrad(op, grad):
@@ -16,43 +16,96 @@ silently fight over one op.
 import os
 import sys
 
+import numpy as np
+
 # Registrations are recorded relative to the folder holding the tfcore package ("tfcore/ops/...").
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 class OpDef:
-    """What the engine knows about one op type.
+    """Everything the engine knows about one op type, given where the op's block registers it.
 
     shape:  ``shape(inputs, **attrs) -> [(TensorShape, DType), ...]``, one pair per output; it sees
             the input Tensors (static shapes and dtypes) and raises ValueError on bad input.
-    kernel: ``kernel(xp, *arrays, **attrs)`` returning one array or a tuple of them; ``xp`` is the
-            array module (numpy or cupy). A stateful kernel gets the run context instead of ``xp``
-            (``ctx.xp`` is the array module; ``ctx.store`` the session's variable values).
-    ref_inputs: input positions that receive a variable *reference* (a `VariableRef`), not a value.
-    reuses_inputs: input positions whose array an elementwise kernel may write its result into: when
-            such an input dies at this op and nothing else refers to it, the plan calls
-            ``kernel(xp, *arrays, out=that_array)`` (the kernel passes `out` on to its ufunc).
-    device_kernels: device kind ("GPU") -> a kernel for that kind only, with the same signature,
-            registered with `register_kernel` where the shared `xp` kernel does not serve the device
-            well; every other device runs `kernel`.
+    kernel: ``kernel(ctx, *arrays, **attrs)`` returning one array or a tuple of them; `ctx` is the
+            `KernelContext` (``ctx.xp`` the array module, numpy or cupy; ``ctx.out`` an array the
+            result may be written into, or None). This is the op's reference kernel.
+    ref_inputs: input positions that receive a variable *reference* (``read()``, ``write(value)``,
+            ``initialized``), not a value: the op reads or updates the variable itself.
+    reuses_inputs: input positions whose array the kernel may overwrite with its result: when such
+            an input dies at this op, the plan passes it as ``ctx.out`` (the kernel hands it to its
+            ufunc's `out=`).
+    forwards_inputs: an output may be an input's array or a view of it (Identity, Reshape, ...), so
+            the plan never lets a later kernel overwrite either of them.
+    host_memory: input positions a kernel on an accelerator reads from host memory (shape-like
+            int32 arguments the kernel turns into Python ints).
+    host_only: the kernel runs on the CPU whatever device was asked (the random ops draw on the
+            host so that one seed gives the same numbers on every device).
+    metadata_only: the kernel reads only its inputs' shapes: they stay where they are and the
+            outputs are host arrays.
+    fold: ``fold(op, known) -> value or None``, what the op's output is at build time given
+            ``known(tensor)`` for its inputs (see `tfcore/framework/constant_folding.py`).
+    variable: the op holds a variable; it computes nothing and its readers read the variable's
+            value from the session when they run.
+    constant: the output depends on attributes alone, so the plan computes it once per device.
+    branch: "switch" or "merge" for the two ops `cond` is made of (see `tfcore/client/plan.py`).
+    device_kernels: device kind ("GPU") -> a kernel for that kind only, with the same signature
+            (`register_kernel`); fast_kernels: device kind -> a kernel that gives the reference
+            kernel's results faster (`register_fast_kernel`), skipped when a session asks for
+            reference kernels only.
     """
 
-    def __init__(self, type, shape, kernel, stateful=False, ref_inputs=(), reuses_inputs=(), where=""):
+    def __init__(self, type, shape, kernel, where="", **facts):
+        unknown = set(facts) - set(_FACTS)
+        if unknown:
+            raise TypeError(f"register_op('{type}'): unknown op facts {sorted(unknown)}")
         self.type = type
         self.shape = shape
         self.kernel = kernel
-        self.stateful = stateful
-        self.ref_inputs = tuple(ref_inputs)
-        self.reuses_inputs = tuple(reuses_inputs)
         self.where = where
+        for name, default in _FACTS.items():
+            value = facts.get(name, default)
+            setattr(self, name, tuple(value) if isinstance(default, tuple) else value)
         self.device_kernels = {}
+        self.fast_kernels = {}
 
-    def kernel_for(self, device_kind):
-        """The kernel that runs this op on a device of `device_kind`."""
+    def kernel_for(self, device_kind, reference=False):
+        """The kernel that runs this op on a device of `device_kind`: its fast kernel there unless
+        `reference`, else its kernel for that kind, else the reference kernel."""
+        if not reference and device_kind in self.fast_kernels:
+            return self.fast_kernels[device_kind]
         return self.device_kernels.get(device_kind, self.kernel)
 
     def __repr__(self):
         return f"OpDef({self.type!r}, registered at {self.where})"
+
+
+# The facts `register_op` accepts besides shape and kernel, with their defaults.
+_FACTS = {"ref_inputs": (), "reuses_inputs": (), "forwards_inputs": False, "host_memory": (),
+          "host_only": False, "metadata_only": False, "fold": None, "variable": False,
+          "constant": False, "branch": None}
+
+
+class KernelContext:
+    """What a kernel receives first: ``xp`` (the array module of the device it runs on), ``out`` (an
+    input array the result may be written into, or None), ``op`` (the running Operation) and the
+    session's per-op random state (`random_generator`)."""
+
+    __slots__ = ("xp", "out", "op", "random_state")
+
+    def __init__(self, xp, op=None, random_state=None):
+        self.xp = xp
+        self.out = None
+        self.op = op
+        self.random_state = {} if random_state is None else random_state
+
+    def random_generator(self, seed, seed2):
+        """The session's random generator for the running op (it advances across runs, as in TF)."""
+        key = self.op.name
+        if key not in self.random_state:
+            entropy = None if seed is None and seed2 is None else [int(seed or 0), int(seed2 or 0)]
+            self.random_state[key] = np.random.default_rng(entropy)
+        return self.random_state[key]
 
 
 _OPS = {}
@@ -68,13 +121,13 @@ def _caller(depth=2):
     return f"{path}:{frame.f_lineno}"
 
 
-def register_op(type, shape, kernel, stateful=False, ref_inputs=(), reuses_inputs=()):
-    """Register op `type` with its shape function and kernel; a second registration is an error."""
+def register_op(type, shape, kernel, **facts):
+    """Register op `type` with its shape function, reference kernel and facts (the keywords of
+    `OpDef`); a second registration of a type is an error."""
     if type in _OPS:
         raise KeyError(f"Registering two ops with name '{type}'! "
                        f"(Previous registration was in {_OPS[type].where})")
-    op_def = OpDef(type, shape, kernel, stateful=stateful, ref_inputs=ref_inputs, reuses_inputs=reuses_inputs,
-                   where=_caller())
+    op_def = OpDef(type, shape, kernel, where=_caller(), **facts)
     _OPS[type] = op_def
     return op_def
 
@@ -87,6 +140,17 @@ def register_kernel(type, device_kind, kernel):
     if device_kind in op_def.device_kernels:
         raise KeyError(f"Registering two {device_kind} kernels for op '{type}'!")
     op_def.device_kernels[device_kind] = kernel
+    return kernel
+
+
+def register_fast_kernel(type, device_kind, kernel):
+    """Register a kernel for op `type` on devices of `device_kind` that gives the results of the
+    reference kernel faster (it is tested against it); a second one is an error."""
+    op_def = get_op_def(type)
+    device_kind = device_kind.upper()
+    if device_kind in op_def.fast_kernels:
+        raise KeyError(f"Registering two fast {device_kind} kernels for op '{type}'!")
+    op_def.fast_kernels[device_kind] = kernel
     return kernel
 
 

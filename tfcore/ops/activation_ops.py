@@ -1,7 +1,7 @@
 """Activation functions: relu, relu6, leaky_relu, elu, selu, softplus, softsign, softmax and
 log_softmax (tf.nn.*).
 
-Each op is one block: public wrapper, shape function, kernel (against `xp`), gradient. Piecewise
+Each op is one block: public wrapper, shape function, kernel (against `ctx.xp`), gradient. Piecewise
 activations get a gradient op of their own (`ReluGrad`, `EluGrad`, ...) as in TensorFlow, so
 their derivatives are one fused kernel and can themselves be differentiated. `sigmoid` and `tanh`
 are elementwise math ops (elementwise_ops.py); `tf.nn` re-exports them.
@@ -45,7 +45,7 @@ def relu(features, name=None):
     return apply_op("Relu", [convert_to_tensor(features, name="features")], name=name)
 
 
-register_op("Relu", shape=unchanged, kernel=lambda xp, x, out=None: xp.maximum(x, 0, out=out),
+register_op("Relu", shape=unchanged, kernel=lambda ctx, x: ctx.xp.maximum(x, 0, out=ctx.out),
             reuses_inputs=(0,))
 
 
@@ -56,7 +56,7 @@ def _ReluGrad(op, grad):
 
 
 register_op("ReluGrad", shape=same_shape, reuses_inputs=(0, 1),
-            kernel=lambda xp, grad, x, out=None: xp.multiply(grad, x > 0, out=out))
+            kernel=lambda ctx, grad, x: ctx.xp.multiply(grad, x > 0, out=ctx.out))
 
 
 @register_gradient("ReluGrad")
@@ -70,7 +70,7 @@ def relu6(features, name=None):
     return apply_op("Relu6", [convert_to_tensor(features, name="features")], name=name)
 
 
-register_op("Relu6", shape=unchanged, kernel=lambda xp, x: xp.minimum(xp.maximum(x, 0), 6))
+register_op("Relu6", shape=unchanged, kernel=lambda ctx, x: ctx.xp.minimum(ctx.xp.maximum(x, 0), 6))
 
 
 @register_gradient("Relu6")
@@ -80,7 +80,7 @@ def _Relu6Grad(op, grad):
 
 
 register_op("Relu6Grad", shape=same_shape,
-            kernel=lambda xp, grad, x: grad * ((x > 0) & (x < 6)))
+            kernel=lambda ctx, grad, x: grad * ((x > 0) & (x < 6)))
 
 
 @register_gradient("Relu6Grad")
@@ -98,7 +98,7 @@ def leaky_relu(features, alpha=0.2, name=None):
 
 
 register_op("LeakyRelu", shape=unchanged,
-            kernel=lambda xp, x, alpha: xp.where(x > 0, x, x * alpha))
+            kernel=lambda ctx, x, alpha: ctx.xp.where(x > 0, x, x * alpha))
 
 
 @register_gradient("LeakyRelu")
@@ -108,7 +108,7 @@ def _LeakyReluGrad(op, grad):
 
 
 register_op("LeakyReluGrad", shape=same_shape,
-            kernel=lambda xp, grad, x, alpha: xp.where(x > 0, grad, grad * alpha))
+            kernel=lambda ctx, grad, x, alpha: ctx.xp.where(x > 0, grad, grad * alpha))
 
 
 @register_gradient("LeakyReluGrad")
@@ -128,7 +128,8 @@ def elu(features, name=None):
     return apply_op("Elu", [_float_input(features, "features", "Elu")], name=name)
 
 
-def _elu_kernel(xp, x):
+def _elu_kernel(ctx, x):
+    xp = ctx.xp
     return xp.where(x > 0, x, xp.expm1(xp.minimum(x, 0)))  # minimum: no overflow in the unused branch
 
 
@@ -142,7 +143,7 @@ def _EluGrad(op, grad):
 
 
 register_op("EluGrad", shape=same_shape,
-            kernel=lambda xp, grad, y: xp.where(y < 0, grad * (y + 1), grad))
+            kernel=lambda ctx, grad, y: ctx.xp.where(y < 0, grad * (y + 1), grad))
 
 
 @register_gradient("EluGrad")
@@ -163,7 +164,8 @@ def selu(features, name=None):
     return apply_op("Selu", [_float_input(features, "features", "Selu")], name=name)
 
 
-def _selu_kernel(xp, x):
+def _selu_kernel(ctx, x):
+    xp = ctx.xp
     return _SELU_SCALE * xp.where(x > 0, x, _SELU_ALPHA * xp.expm1(xp.minimum(x, 0)))
 
 
@@ -177,7 +179,7 @@ def _SeluGrad(op, grad):
 
 
 register_op("SeluGrad", shape=same_shape,
-            kernel=lambda xp, grad, y: xp.where(y < 0, grad * (y + _SELU_SCALE * _SELU_ALPHA),
+            kernel=lambda ctx, grad, y: ctx.xp.where(y < 0, grad * (y + _SELU_SCALE * _SELU_ALPHA),
                                                  grad * _SELU_SCALE))
 
 
@@ -199,7 +201,7 @@ def softplus(features, name=None):
 
 
 register_op("Softplus", shape=unchanged,
-            kernel=lambda xp, x: xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x))))
+            kernel=lambda ctx, x: ctx.xp.maximum(x, 0) + ctx.xp.log1p(ctx.xp.exp(-ctx.xp.abs(x))))
 
 
 @register_gradient("Softplus")
@@ -209,7 +211,7 @@ def _SoftplusGrad(op, grad):
 
 
 register_op("SoftplusGrad", shape=same_shape,
-            kernel=lambda xp, grad, x: grad * _stable_sigmoid(xp, x))
+            kernel=lambda ctx, grad, x: grad * _stable_sigmoid(ctx.xp, x))
 
 
 @register_gradient("SoftplusGrad")
@@ -225,7 +227,7 @@ def softsign(features, name=None):
     return apply_op("Softsign", [_float_input(features, "features", "Softsign")], name=name)
 
 
-register_op("Softsign", shape=unchanged, kernel=lambda xp, x: x / (1 + xp.abs(x)))
+register_op("Softsign", shape=unchanged, kernel=lambda ctx, x: x / (1 + ctx.xp.abs(x)))
 
 
 @register_gradient("Softsign")
@@ -235,7 +237,7 @@ def _SoftsignGrad(op, grad):
 
 
 register_op("SoftsignGrad", shape=same_shape,
-            kernel=lambda xp, grad, x: grad / xp.square(1 + xp.abs(x)))
+            kernel=lambda ctx, grad, x: grad / ctx.xp.square(1 + ctx.xp.abs(x)))
 # NOTE: SoftsignGrad has no gradient, as in TF (a second derivative of softsign raises LookupError).
 
 
@@ -268,7 +270,8 @@ def softmax(logits, axis=None, name=None, dim=None):
     return apply_op("Softmax", [logits], {"axis": _softmax_axis(axis, dim)}, name=name)
 
 
-def _softmax_kernel(xp, x, axis):
+def _softmax_kernel(ctx, x, axis):
+    xp = ctx.xp
     e = xp.exp(x - xp.max(x, axis=axis, keepdims=True))
     return e / xp.sum(e, axis=axis, keepdims=True)
 
@@ -290,7 +293,8 @@ def log_softmax(logits, axis=None, name=None, dim=None):
     return apply_op("LogSoftmax", [logits], {"axis": _softmax_axis(axis, dim)}, name=name)
 
 
-def _log_softmax_kernel(xp, x, axis):
+def _log_softmax_kernel(ctx, x, axis):
+    xp = ctx.xp
     shifted = x - xp.max(x, axis=axis, keepdims=True)
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
 

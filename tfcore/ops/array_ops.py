@@ -1,82 +1,32 @@
-"""Array basics: placeholders, identity and stop_gradient, filled tensors, the shape queries, reshape,
-broadcasting and its reverse, expand_dims/squeeze and transpose; and the helpers that resolve the
-arguments TF passes as tensors but that are known when the graph is built.
+"""Array basics: identity and stop_gradient, filled tensors, the shape queries, reshape,
+broadcasting and its reverse; and the helpers that resolve the arguments TF passes as tensors but
+that are known when the graph is built.
 
-Each op is one block: public wrapper, shape function, kernel (against `xp`), gradient. Arguments
+Each op is one block: public wrapper, shape function, kernel (against `ctx.xp`), gradient. Arguments
 that TF passes as tensors but that are constant in practice (axes, perms, paddings, multiples,
 slice bounds) are resolved while building the graph and kept as attrs. The other array ops live
-beside this file: slicing_ops.py (slices, x[...], gather, boolean_mask, reverse), join_ops.py
-(stack, concat, split, tile, pad) and index_ops.py (range, one_hot, unique, meshgrid).
+beside this file: placeholder_ops.py (placeholders), dimension_ops.py (transpose, expand_dims,
+squeeze), slicing_ops.py (slices, x[...], reverse), gather_ops.py (gather, boolean_mask),
+join_ops.py (stack, concat, split, tile), pad_ops.py (pad) and index_ops.py (range, one_hot,
+unique, meshgrid).
 """
 
 import numpy as np
 
-from tfcore.framework import dtypes, errors
+from tfcore.framework import dtypes
 from tfcore.framework.common_shapes import broadcast_shape, unchanged
-from tfcore.framework.constant_folding import constant_value, partial_shape_value
+from tfcore.framework.constant_folding import constant_value, fold_by_kernel, partial_shape_value
 from tfcore.framework.graph import apply_op, convert_to_tensor, is_tensor
 from tfcore.framework.registry import NotDifferentiable, register_gradient, register_op
 from tfcore.framework.tensor_shape import TensorShape, as_shape
-from tfcore.framework.tensor_shape import dims_or_none as _dims
 from tfcore.ops.constant_op import constant
 
 # Public names, exported as tf.<name> (keep this list in step with the blocks below).
 __all__ = [
-    "placeholder", "placeholder_with_default", "identity", "stop_gradient",
+    "identity", "stop_gradient",
     "fill", "zeros", "ones", "zeros_like", "ones_like",
     "shape", "size", "rank", "shape_n", "reshape", "broadcast_to",
-    "expand_dims", "squeeze", "transpose",
 ]
-
-
-# ================================================================================================
-# Feeding values in
-# ================================================================================================
-
-
-def placeholder(dtype, shape=None, name=None):
-    """A tensor whose value must be fed at run time (`feed_dict={x: value}`)."""
-    dtype = dtypes.as_dtype(dtype).base_dtype
-    return apply_op("Placeholder", [], {"dtype": dtype, "shape": as_shape(shape)}, name=name)
-
-
-_TF_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "half"}
-
-
-def _placeholder_kernel(ctx, dtype, shape):
-    # Only reached when the placeholder is needed and was not fed.
-    dims = "<unknown>" if shape.ndims is None else "[" + ",".join(
-        "?" if d is None else str(d) for d in shape.as_list()) + "]"
-    raise errors.InvalidArgumentError(
-        None, ctx.op, f"You must feed a value for placeholder tensor '{ctx.op.name}' with dtype "
-        f"{_TF_TYPE_NAMES.get(dtype.name, dtype.name)} and shape {dims}")
-
-
-register_op("Placeholder", shape=lambda inputs, dtype, shape: [(shape, dtype)], kernel=_placeholder_kernel,
-            stateful=True)
-NotDifferentiable("Placeholder")
-
-
-def placeholder_with_default(input, shape, name=None):
-    """A placeholder that takes the value of `input` when it is not fed."""
-    input = convert_to_tensor(input)
-    return apply_op("PlaceholderWithDefault", [input], {"shape": as_shape(shape)}, name=name)
-
-
-def _placeholder_with_default_shape(inputs, shape):
-    if not shape.is_compatible_with(inputs[0].shape):
-        raise ValueError(f"Default shape {inputs[0].shape} is not compatible with shape {shape}")
-    return [(shape, inputs[0].dtype.base_dtype)]
-
-
-register_op("PlaceholderWithDefault", shape=_placeholder_with_default_shape,
-            kernel=lambda xp, x, shape: x)
-
-
-@register_gradient("PlaceholderWithDefault")
-def _PlaceholderWithDefaultGrad(op, grad):
-    """The default value flows straight through."""
-    return [grad]
 
 
 # ================================================================================================
@@ -90,7 +40,7 @@ def identity(input, name=None):
     return apply_op("Identity", [input], name=name)
 
 
-register_op("Identity", shape=unchanged, kernel=lambda xp, x: x)
+register_op("Identity", shape=unchanged, kernel=lambda ctx, x: x, fold=fold_by_kernel, forwards_inputs=True)
 
 
 @register_gradient("Identity")
@@ -105,7 +55,7 @@ def stop_gradient(input, name=None):
     return apply_op("StopGradient", [input], name=name)
 
 
-register_op("StopGradient", shape=unchanged, kernel=lambda xp, x: x)
+register_op("StopGradient", shape=unchanged, kernel=lambda ctx, x: x, forwards_inputs=True)
 NotDifferentiable("StopGradient")
 
 
@@ -129,14 +79,15 @@ def _fill_shape(inputs):
 
 
 register_op("Fill", shape=_fill_shape,
-            kernel=lambda xp, dims, value: xp.full(tuple(int(d) for d in dims), value, dtype=value.dtype))
+            kernel=lambda ctx, dims, value: ctx.xp.full(tuple(int(d) for d in dims), value,
+                                                        dtype=value.dtype),
+            host_memory=(0,))
 
 
 @register_gradient("Fill")
 def _FillGrad(op, grad):
     """The scalar fill value receives the sum of the gradient; the shape gets none."""
-    from tfcore.ops.reduction_ops import reduce_sum  # imported here: reduction_ops builds on this module
-    return [None, reduce_sum(grad)]
+    return [None, sum_to_shape(grad, constant([], dtype=dtypes.int32))]
 
 
 def _filled(shape, dtype, value, name):
@@ -173,9 +124,9 @@ def ones_like(tensor, dtype=None, name=None, optimize=True):
 
 
 register_op("ZerosLike", shape=lambda inputs, dtype: [(inputs[0].shape, dtype)],
-            kernel=lambda xp, x, dtype: xp.zeros(x.shape, dtype=dtype.as_numpy_dtype))
+            kernel=lambda ctx, x, dtype: ctx.xp.zeros(x.shape, dtype=dtype.as_numpy_dtype))
 register_op("OnesLike", shape=lambda inputs, dtype: [(inputs[0].shape, dtype)],
-            kernel=lambda xp, x, dtype: xp.ones(x.shape, dtype=dtype.as_numpy_dtype))
+            kernel=lambda ctx, x, dtype: ctx.xp.ones(x.shape, dtype=dtype.as_numpy_dtype))
 NotDifferentiable("ZerosLike")
 NotDifferentiable("OnesLike")
 
@@ -196,8 +147,23 @@ def _shape_shape(inputs, out_type):
     return [(TensorShape([rank]), out_type)]
 
 
+def _static_number(op, n):
+    """A size or rank known from a static shape as `op`'s output value (None when not known)."""
+    return None if n is None else np.array(n, dtype=op.outputs[0].dtype.as_numpy_dtype)
+
+
+def _shape_fold(op, known):
+    """The static shape of the input, None for each unknown dimension."""
+    shape = op.inputs[0].shape
+    if shape.ndims is None:
+        return None
+    dims = shape.as_list()
+    return np.array(dims, dtype=object if None in dims else op.outputs[0].dtype.as_numpy_dtype)
+
+
 register_op("Shape", shape=_shape_shape,
-            kernel=lambda xp, x, out_type: xp.asarray(x.shape, dtype=out_type.as_numpy_dtype))
+            kernel=lambda ctx, x, out_type: ctx.xp.asarray(x.shape, dtype=out_type.as_numpy_dtype),
+            metadata_only=True, fold=_shape_fold)
 NotDifferentiable("Shape")
 
 
@@ -244,7 +210,8 @@ def _reshape_shape(inputs):
 
 
 register_op("Reshape", shape=_reshape_shape,
-            kernel=lambda xp, x, shape: xp.reshape(x, tuple(int(d) for d in shape)))
+            kernel=lambda ctx, x, shape: ctx.xp.reshape(x, tuple(int(d) for d in shape)),
+            host_memory=(1,), forwards_inputs=True)
 
 
 @register_gradient("Reshape")
@@ -277,7 +244,8 @@ def _broadcast_to_shape(inputs):
 
 
 register_op("BroadcastTo", shape=_broadcast_to_shape,
-            kernel=lambda xp, x, shape: xp.broadcast_to(x, tuple(int(d) for d in shape)))
+            kernel=lambda ctx, x, shape: ctx.xp.broadcast_to(x, tuple(int(d) for d in shape)),
+            host_memory=(1,), forwards_inputs=True)
 
 
 @register_gradient("BroadcastTo")
@@ -291,7 +259,7 @@ def sum_to_shape(grad, shape, name=None):
     return apply_op("SumToShape", [grad, shape], name=name)
 
 
-def _sum_to_shape_kernel(xp, grad, shape):
+def _sum_to_shape_kernel(ctx, grad, shape):
     shape = tuple(int(d) for d in shape)
     extra = grad.ndim - len(shape)
     if extra:
@@ -304,7 +272,8 @@ def _sum_to_shape_shape(inputs):
     return _shaped_as(inputs[1], inputs[0])
 
 
-register_op("SumToShape", shape=_sum_to_shape_shape, kernel=_sum_to_shape_kernel)
+register_op("SumToShape", shape=_sum_to_shape_shape, kernel=_sum_to_shape_kernel,
+            host_memory=(1,), forwards_inputs=True)
 
 
 @register_gradient("SumToShape")
@@ -331,7 +300,8 @@ def size(input, name=None, out_type=dtypes.int32):
 
 
 register_op("Size", shape=lambda inputs, out_type: [(TensorShape([]), out_type)],
-            kernel=lambda xp, x, out_type: xp.asarray(x.size, dtype=out_type.as_numpy_dtype))
+            kernel=lambda ctx, x, out_type: ctx.xp.asarray(x.size, dtype=out_type.as_numpy_dtype),
+            metadata_only=True, fold=lambda op, known: _static_number(op, op.inputs[0].shape.num_elements()))
 NotDifferentiable("Size")
 
 
@@ -342,7 +312,8 @@ def rank(input, name=None):
 
 
 register_op("Rank", shape=lambda inputs: [(TensorShape([]), dtypes.int32)],
-            kernel=lambda xp, x: xp.asarray(x.ndim, dtype=np.int32))
+            kernel=lambda ctx, x: ctx.xp.asarray(x.ndim, dtype=np.int32),
+            metadata_only=True, fold=lambda op, known: _static_number(op, op.inputs[0].shape.ndims))
 NotDifferentiable("Rank")
 
 
@@ -355,8 +326,8 @@ def shape_n(input, out_type=dtypes.int32, name=None):
 
 register_op("ShapeN",
             shape=lambda inputs, out_type: [(TensorShape([t.shape.ndims]), out_type) for t in inputs],
-            kernel=lambda xp, *xs, out_type: tuple(xp.asarray(x.shape, dtype=out_type.as_numpy_dtype)
-                                                   for x in xs))
+            kernel=lambda ctx, *xs, out_type: tuple(ctx.xp.asarray(x.shape, dtype=out_type.as_numpy_dtype)
+                                                   for x in xs), metadata_only=True)
 NotDifferentiable("ShapeN")
 
 
@@ -419,126 +390,3 @@ def _shaped_as(shape_tensor, like):
     """One output whose static shape is what is known of `shape_tensor`'s value, of `like`'s dtype."""
     target = partial_shape_value(shape_tensor)
     return [(TensorShape(target) if target is not None else TensorShape(None), like.dtype.base_dtype)]
-
-
-# ================================================================================================
-# Transpose
-# ================================================================================================
-
-
-def transpose(a, perm=None, name="transpose", conjugate=False):
-    """Permute the dimensions of `a`: output dimension i is input dimension perm[i].
-
-    Without `perm` the dimensions are reversed (a matrix is transposed).
-    """
-    a = convert_to_tensor(a, name="a")
-    if perm is not None:
-        perm = _static_ints(perm, "transpose's perm")
-    elif a.shape.ndims is not None:
-        perm = list(range(a.shape.ndims))[::-1]
-    return apply_op("Transpose", [a], {"perm": perm}, name=name or "transpose")
-
-
-def _transpose_shape(inputs, perm):
-    x = inputs[0]
-    dtype = x.dtype.base_dtype
-    if perm is None:  # reverse, rank unknown
-        return [(TensorShape(None), dtype)]
-    dims = _dims(x.shape)
-    rank = len(perm) if dims is None else len(dims)
-    if len(perm) != rank:
-        raise ValueError(f"perm has {len(perm)} entries but the input has rank {rank}")
-    for p in perm:
-        if not 0 <= p < rank:
-            raise ValueError(f"perm dim {p} is out of range of input rank {rank}")
-    if sorted(perm) != list(range(rank)):
-        raise ValueError(f"perm {perm} is not a permutation of 0..{rank - 1}")
-    if dims is None:
-        return [(TensorShape([None] * rank), dtype)]
-    return [(TensorShape([dims[p] for p in perm]), dtype)]
-
-
-register_op("Transpose", shape=_transpose_shape, kernel=lambda xp, x, perm: xp.transpose(x, perm))
-
-
-@register_gradient("Transpose")
-def _TransposeGrad(op, grad):
-    """y[..i..] = x[..perm[i]..], so the gradient moves back with the inverse permutation."""
-    perm = op.get_attr("perm")
-    return [transpose(grad, None if perm is None else np.argsort(perm).tolist())]
-
-
-# ================================================================================================
-# ExpandDims and Squeeze: add or remove dimensions of size 1
-# ================================================================================================
-
-
-def expand_dims(input, axis=None, name=None, dim=None):
-    """`input` with a new dimension of size 1 inserted at `axis` (`dim` is TF1's old name)."""
-    if axis is None:
-        axis = dim
-    if axis is None:
-        raise ValueError("Must specify an axis argument to tf.expand_dims()")
-    input = convert_to_tensor(input)
-    axis = _static_ints(axis, "expand_dims's axis", ndim=0)
-    return apply_op("ExpandDims", [input], {"axis": axis}, name=name)
-
-
-def _expand_dims_shape(inputs, axis):
-    x = inputs[0]
-    dims = _dims(x.shape)
-    if dims is None:
-        return [(TensorShape(None), x.dtype.base_dtype)]
-    rank = len(dims)
-    if not -rank - 1 <= axis <= rank:
-        raise ValueError(f"dim {axis} not in the interval [{-rank - 1}, {rank}].")
-    axis %= rank + 1  # NOTE: a negative axis counts from the end of the *output* (-1 appends)
-    return [(TensorShape(dims[:axis] + [1] + dims[axis:]), x.dtype.base_dtype)]
-
-
-register_op("ExpandDims", shape=_expand_dims_shape, kernel=lambda xp, x, axis: xp.expand_dims(x, axis))
-
-
-@register_gradient("ExpandDims")
-def _ExpandDimsGrad(op, grad):
-    """No value moves: reshape the gradient back to the input's shape."""
-    return [reshape(grad, _shape_of(op.inputs[0]))]
-
-
-def squeeze(input, axis=None, name=None, squeeze_dims=None):
-    """`input` without dimensions of size 1: all of them, or only those listed in `axis`."""
-    if axis is None:
-        axis = squeeze_dims
-    input = convert_to_tensor(input)
-    axes = [] if axis is None else _static_ints(axis, "squeeze's axis")
-    return apply_op("Squeeze", [input], {"squeeze_dims": axes}, name=name)
-
-
-def _squeeze_shape(inputs, squeeze_dims):
-    x = inputs[0]
-    dtype = x.dtype.base_dtype
-    dims = _dims(x.shape)
-    if dims is None:
-        return [(TensorShape(None), dtype)]
-    for i, a in enumerate(squeeze_dims):
-        if not -len(dims) <= a < len(dims):
-            raise ValueError(f"squeeze_dims[{i}] not in [{-len(dims)},{len(dims)}).")
-    squeeze_dims = {a % len(dims) for a in squeeze_dims}
-    if not squeeze_dims:
-        if None in dims:  # NOTE: as in TF, an unknown dimension might be 1: the result rank is unknown
-            return [(TensorShape(None), dtype)]
-        return [(TensorShape([d for d in dims if d != 1]), dtype)]
-    for a in squeeze_dims:
-        if dims[a] is not None and dims[a] != 1:
-            raise ValueError(f"Can not squeeze dim[{a}], expected a dimension of 1, got {dims[a]}")
-    return [(TensorShape([d for i, d in enumerate(dims) if i not in squeeze_dims]), dtype)]
-
-
-register_op("Squeeze", shape=_squeeze_shape,
-            kernel=lambda xp, x, squeeze_dims: xp.squeeze(x, axis=tuple(squeeze_dims) or None))
-
-
-@register_gradient("Squeeze")
-def _SqueezeGrad(op, grad):
-    """No value moves: reshape the gradient back to the input's shape."""
-    return [reshape(grad, _shape_of(op.inputs[0]))]

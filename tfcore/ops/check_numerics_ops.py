@@ -8,6 +8,7 @@ says what was found, as TF does: "ratio:0 : Tensor had Inf values".
 from tfcore.framework import dtypes, errors
 from tfcore.framework.graph import apply_op, convert_to_tensor, get_default_graph
 from tfcore.framework.registry import register_gradient, register_op
+from tfcore.ops.control_flow_ops import group, with_dependencies
 
 # Public names, exported as tf.<name> (keep this list in step with the blocks below).
 __all__ = [
@@ -49,7 +50,7 @@ def _check_numerics_kernel(ctx, x, message):
     return x
 
 
-register_op("CheckNumerics", shape=_check_numerics_shape, kernel=_check_numerics_kernel, stateful=True)
+register_op("CheckNumerics", shape=_check_numerics_shape, kernel=_check_numerics_kernel, forwards_inputs=True)
 
 
 @register_gradient("CheckNumerics")
@@ -61,7 +62,6 @@ def _CheckNumericsGrad(op, grad):
 
 def verify_tensor_all_finite(t, msg, name=None):
     """`t`, available only after a check that it holds no NaN or Inf."""
-    from tfcore.ops.control_flow_ops import with_dependencies
     graph = get_default_graph()
     with graph.name_scope(name or "VerifyFinite") as scope:
         t = convert_to_tensor(t, name="t")
@@ -81,7 +81,6 @@ def add_check_numerics_ops():
     (their ref outputs) are not checked, their reads are. Graphs with `cond` are not supported
     (as in TF): a check in an untaken branch could not run.
     """
-    from tfcore.ops.control_flow_ops import group
     graph = get_default_graph()
     previous = []
     for op in graph.get_operations():

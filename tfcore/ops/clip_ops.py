@@ -2,8 +2,9 @@
 
 from tfcore.framework.graph import convert_to_tensor, get_default_graph
 from tfcore.ops.array_ops import identity, ones_like
+from tfcore.ops.binary_ops import maximum, minimum
 from tfcore.ops.comparison_ops import where
-from tfcore.ops.elementwise_ops import maximum, minimum, sqrt, square
+from tfcore.ops.elementwise_ops import sqrt, square
 from tfcore.ops.join_ops import stack
 from tfcore.ops.math_ops import _scalar
 from tfcore.ops.reduction_ops import reduce_sum

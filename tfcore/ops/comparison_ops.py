@@ -56,12 +56,12 @@ def greater_equal(x, y, name=None):
     return _binary("GreaterEqual", x, y, name)
 
 
-register_op("Equal", shape=broadcast_compare, kernel=lambda xp, x, y: xp.equal(x, y))
-register_op("NotEqual", shape=broadcast_compare, kernel=lambda xp, x, y: xp.not_equal(x, y))
-register_op("Less", shape=broadcast_compare, kernel=lambda xp, x, y: xp.less(x, y))
-register_op("LessEqual", shape=broadcast_compare, kernel=lambda xp, x, y: xp.less_equal(x, y))
-register_op("Greater", shape=broadcast_compare, kernel=lambda xp, x, y: xp.greater(x, y))
-register_op("GreaterEqual", shape=broadcast_compare, kernel=lambda xp, x, y: xp.greater_equal(x, y))
+register_op("Equal", shape=broadcast_compare, kernel=lambda ctx, x, y: ctx.xp.equal(x, y))
+register_op("NotEqual", shape=broadcast_compare, kernel=lambda ctx, x, y: ctx.xp.not_equal(x, y))
+register_op("Less", shape=broadcast_compare, kernel=lambda ctx, x, y: ctx.xp.less(x, y))
+register_op("LessEqual", shape=broadcast_compare, kernel=lambda ctx, x, y: ctx.xp.less_equal(x, y))
+register_op("Greater", shape=broadcast_compare, kernel=lambda ctx, x, y: ctx.xp.greater(x, y))
+register_op("GreaterEqual", shape=broadcast_compare, kernel=lambda ctx, x, y: ctx.xp.greater_equal(x, y))
 for _type in ("Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual"):
     NotDifferentiable(_type)
 
@@ -94,9 +94,10 @@ def logical_xor(x, y, name="LogicalXor"):
         return logical_and(logical_or(x, y), logical_not(logical_and(x, y)), name=scope)
 
 
-register_op("LogicalAnd", shape=_logical_shape("LogicalAnd"), kernel=lambda xp, x, y: xp.logical_and(x, y))
-register_op("LogicalOr", shape=_logical_shape("LogicalOr"), kernel=lambda xp, x, y: xp.logical_or(x, y))
-register_op("LogicalNot", shape=_unary_shape(("bool",)), kernel=lambda xp, x: xp.logical_not(x))
+register_op("LogicalAnd", shape=_logical_shape("LogicalAnd"),
+            kernel=lambda ctx, x, y: ctx.xp.logical_and(x, y))
+register_op("LogicalOr", shape=_logical_shape("LogicalOr"), kernel=lambda ctx, x, y: ctx.xp.logical_or(x, y))
+register_op("LogicalNot", shape=_unary_shape(("bool",)), kernel=lambda ctx, x: ctx.xp.logical_not(x))
 for _type in ("LogicalAnd", "LogicalOr", "LogicalNot"):
     NotDifferentiable(_type)
 
@@ -112,10 +113,12 @@ def _bitwise_shape(op_type):
     return shape
 
 
-register_op("BitwiseAnd", shape=_bitwise_shape("BitwiseAnd"), kernel=lambda xp, x, y: xp.bitwise_and(x, y))
-register_op("BitwiseOr", shape=_bitwise_shape("BitwiseOr"), kernel=lambda xp, x, y: xp.bitwise_or(x, y))
-register_op("BitwiseXor", shape=_bitwise_shape("BitwiseXor"), kernel=lambda xp, x, y: xp.bitwise_xor(x, y))
-register_op("Invert", shape=_unary_shape(_INTEGERS), kernel=lambda xp, x: xp.invert(x))
+register_op("BitwiseAnd", shape=_bitwise_shape("BitwiseAnd"),
+            kernel=lambda ctx, x, y: ctx.xp.bitwise_and(x, y))
+register_op("BitwiseOr", shape=_bitwise_shape("BitwiseOr"), kernel=lambda ctx, x, y: ctx.xp.bitwise_or(x, y))
+register_op("BitwiseXor", shape=_bitwise_shape("BitwiseXor"),
+            kernel=lambda ctx, x, y: ctx.xp.bitwise_xor(x, y))
+register_op("Invert", shape=_unary_shape(_INTEGERS), kernel=lambda ctx, x: ctx.xp.invert(x))
 for _type in ("BitwiseAnd", "BitwiseOr", "BitwiseXor", "Invert"):
     NotDifferentiable(_type)
 
@@ -150,7 +153,8 @@ def _where_shape(inputs):
     return [(TensorShape([None, rank]), dtypes.int64)]
 
 
-register_op("Where", shape=_where_shape, kernel=lambda xp, condition: xp.argwhere(condition).astype(xp.int64))
+register_op("Where", shape=_where_shape,
+            kernel=lambda ctx, condition: ctx.xp.argwhere(condition).astype(ctx.xp.int64))
 NotDifferentiable("Where")
 
 
@@ -176,7 +180,8 @@ def _select_shape(inputs):
     return [(shape.merge_with(c), dtype)]
 
 
-def _select_kernel(xp, condition, x, y):
+def _select_kernel(ctx, condition, x, y):
+    xp = ctx.xp
     if x.shape != y.shape:
         raise ValueError(f"'then' and 'else' must have the same size, but received: {x.shape} vs. {y.shape}")
     if condition.ndim == 1 and x.ndim > 1:

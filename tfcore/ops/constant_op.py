@@ -4,6 +4,7 @@
 import numpy as np
 
 from tfcore.framework import dtypes
+from tfcore.framework.conversion import register_value_conversion
 from tfcore.framework.graph import apply_op
 from tfcore.framework.registry import NotDifferentiable, register_op
 from tfcore.framework.tensor_shape import TensorShape
@@ -56,5 +57,7 @@ def constant(value, dtype=None, shape=None, name="Const", verify_shape=False):
 
 
 register_op("Const", shape=lambda inputs, value, dtype: [(TensorShape(value.shape), dtype)],
-            kernel=lambda xp, value, dtype: xp.asarray(value))
+            kernel=lambda ctx, value, dtype: ctx.xp.asarray(value), constant=True,
+            fold=lambda op, known: op.get_attr("value"))
 NotDifferentiable("Const")
+register_value_conversion("constant", constant)  # convert_to_tensor makes values constants

@@ -13,7 +13,8 @@ from tfcore.framework import dtypes
 from tfcore.framework.graph import Operation, Tensor, apply_op, convert_to_tensor, get_default_graph
 from tfcore.framework.registry import DEAD, NotDifferentiable, register_gradient, register_op
 from tfcore.framework.tensor_shape import TensorShape
-from tfcore.ops.array_ops import identity
+from tfcore.ops.array_ops import identity, zeros_like
+from tfcore.ops.constant_op import constant
 
 # Public names, exported as tf.<name> (keep this list in step with the blocks below).
 __all__ = [
@@ -28,7 +29,7 @@ __all__ = [
 # NoOp, group, tuple
 # ================================================================================================
 
-register_op("NoOp", shape=lambda inputs: [], kernel=lambda xp: None)
+register_op("NoOp", shape=lambda inputs: [], kernel=lambda ctx: None)
 NotDifferentiable("NoOp")
 
 
@@ -85,11 +86,11 @@ def _switch_shape(inputs):
     return [(data.shape, data.dtype.base_dtype)] * 2
 
 
-def _switch_kernel(xp, data, pred):
+def _switch_kernel(ctx, data, pred):
     return (DEAD, data) if bool(pred) else (data, DEAD)
 
 
-register_op("Switch", shape=_switch_shape, kernel=_switch_kernel)
+register_op("Switch", shape=_switch_shape, kernel=_switch_kernel, branch="switch", forwards_inputs=True)
 
 
 def switch(data, pred, name=None):
@@ -100,7 +101,6 @@ def switch(data, pred, name=None):
 @register_gradient("Switch")
 def _SwitchGrad(op, grad_false, grad_true):
     """The live side's gradient flows back: merge the two (zeros on a side that got none)."""
-    from tfcore.ops.array_ops import zeros_like
     if grad_false is None and grad_true is None:
         return [None, None]
     grad_false = grad_false if grad_false is not None else zeros_like(op.outputs[0])
@@ -121,14 +121,14 @@ def _merge_shape(inputs):
     return [(shape, inputs[0].dtype.base_dtype), (TensorShape([]), dtypes.int32)]
 
 
-def _merge_kernel(xp, *inputs):
+def _merge_kernel(ctx, *inputs):
     for index, value in enumerate(inputs):
         if value is not DEAD:
             return value, index
     return DEAD, DEAD
 
 
-register_op("Merge", shape=_merge_shape, kernel=_merge_kernel)
+register_op("Merge", shape=_merge_shape, kernel=_merge_kernel, branch="merge", forwards_inputs=True)
 
 
 def merge(inputs, name=None):
@@ -150,7 +150,11 @@ def _MergeGrad(op, grad, _):
 
 
 class CondContext:
-    """While a branch is built, tensors from outside enter it through a Switch (made once each)."""
+    """While a branch is built, tensors from outside enter it through a Switch (made once each).
+
+    It is one of the graph's control-flow contexts: `apply_op` calls `capture` for each input of an
+    op built inside the branch and `add_op` for the op.
+    """
 
     def __init__(self, graph, pred, branch, outer):
         self.graph = graph
@@ -164,17 +168,38 @@ class CondContext:
         """The branch-side version of `tensor` (itself if it was made inside this branch).
 
         Variable references are not switched (an assign needs the variable itself); ops using
-        them are gated by the pivot instead (see `attach_to_cond_context`).
+        them are gated by the pivot instead (see `add_op`).
         """
         if _inside(tensor.op, self) or tensor.dtype.name.endswith("_ref"):
             return tensor
         if tensor not in self.captured:
-            self.graph._cond_stack.pop()
+            self.graph._control_flow_contexts.pop()
             try:
                 self.captured[tensor] = switch(tensor, self.pred)[self.branch]
             finally:
-                self.graph._cond_stack.append(self)
+                self.graph._control_flow_contexts.append(self)
         return self.captured[tensor]
+
+
+    def add_op(self, op):
+        """Called for every new op inside the branch: an op none of whose inputs comes through the
+        branch (a constant, a variable read) gets a control input from the branch's pivot, so that
+        it is dead, and does not run, when the branch is not taken."""
+        graph = self.graph
+        op._cond_context = self
+        gated = any(_inside(t.op, self) or t in self.captured.values() for t in op.inputs) or any(
+            _inside(c, self) for c in op.control_inputs)
+        if not gated:
+            if self.pivot is None:
+                graph._control_flow_contexts.pop()
+                try:
+                    self.pivot = identity(switch(self.pred, self.pred)[self.branch], name="pivot")
+                finally:
+                    graph._control_flow_contexts.append(self)
+                self.pivot.op._cond_context = self
+            if op is not self.pivot.op:
+                op._add_control_input(self.pivot.op)
+
 
 
 def _inside(op, context):
@@ -202,14 +227,15 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, f
     with graph.name_scope(name or "cond"):
         results = []
         for branch, fn in ((1, true_fn), (0, false_fn)):
-            context = CondContext(graph, pred, branch, graph._cond_stack[-1] if graph._cond_stack else None)
-            graph._cond_stack.append(context)
+            outer = graph._control_flow_contexts[-1] if graph._control_flow_contexts else None
+            context = CondContext(graph, pred, branch, outer)
+            graph._control_flow_contexts.append(context)
             try:
                 out = fn()
                 flat = _flatten_results(out)
                 flat = [identity(t) if isinstance(t, Tensor) else _op_result(t) for t in flat]
             finally:
-                graph._cond_stack.pop()
+                graph._control_flow_contexts.pop()
             results.append((out, flat))
         (true_out, true_flat), (false_out, false_flat) = results
         if len(true_flat) != len(false_flat):
@@ -239,7 +265,6 @@ def _flatten_results(out):
 
 def _op_result(op):
     # An op returned by a branch: represent it by a scalar that exists once the op ran.
-    from tfcore.ops.constant_op import constant
     with get_default_graph().control_dependencies([op]):
         return constant(True)
 
@@ -255,24 +280,3 @@ def _pack_like(structure, flat):
             return type(s)(*items) if hasattr(s, "_fields") else builtins.tuple(items)
         return flat.pop(0)
     return build(structure)
-
-
-def attach_to_cond_context(graph, op):
-    """Called for every new op inside a branch: an op none of whose inputs comes through the
-    branch (a constant, a variable read) gets a control input from the branch's pivot, so that it
-    is dead, and does not run, when the branch is not taken."""
-    context = graph._cond_stack[-1]
-    op._cond_context = context
-    gated = any(_inside(t.op, context) or t in context.captured.values() for t in op.inputs) or any(
-        _inside(c, context) for c in op.control_inputs)
-    if not gated:
-        if context.pivot is None:
-            graph._cond_stack.pop()
-            try:
-                context.pivot = identity(switch(context.pred, context.pred)[context.branch], name="pivot")
-            finally:
-                graph._cond_stack.append(context)
-            context.pivot.op._cond_context = context
-        if op is not context.pivot.op:
-            op._add_control_input(context.pivot.op)
-

@@ -1,20 +1,17 @@
-"""Elementwise math functions: of one tensor (square, sqrt, exp, log, abs, sign, sigmoid, tanh,
-rounding, is_nan, ...) and of two (pow, maximum, minimum, squared_difference, floordiv, floormod).
+"""Elementwise math functions of one tensor: square, sqrt, exp, log, abs, sign, sigmoid, tanh,
+rounding, is_nan, ...
 
-Each op is one block: public wrapper, shape function, kernel (against `xp`), gradient. The four
-arithmetic operations (add, subtract, multiply, divide) are in math_ops.py.
+Each op is one block: public wrapper, shape function, kernel (against `ctx.xp`), gradient. The
+functions of two tensors (pow, maximum, minimum, squared_difference, floordiv, floormod) are in
+binary_ops.py; the four arithmetic operations (add, subtract, multiply, divide) in math_ops.py.
 """
 
-from tfcore.framework import dtypes, errors
-from tfcore.framework.common_shapes import broadcast_binary
-from tfcore.framework.graph import convert_to_tensor
+from tfcore.framework import dtypes
 from tfcore.framework.registry import NotDifferentiable, register_gradient, register_op
-from tfcore.ops.array_ops import ones_like, unbroadcast, zeros_like
-from tfcore.ops.comparison_ops import greater, greater_equal, less_equal, where
+from tfcore.ops.array_ops import zeros_like
 from tfcore.ops.math_ops import (
     _FLOATS,
     _NUMBERS,
-    _binary,
     _scalar,
     _unary,
     _unary_shape,
@@ -29,7 +26,6 @@ from tfcore.ops.math_ops import (
 __all__ = [
     "square", "sqrt", "rsqrt", "exp", "log", "log1p", "abs", "sign", "reciprocal", "sigmoid", "tanh",
     "floor", "ceil", "round", "is_finite", "is_nan", "is_inf",
-    "pow", "maximum", "minimum", "squared_difference", "floordiv", "floor_div", "div", "floormod", "mod",
 ]
 
 
@@ -44,7 +40,7 @@ def square(x, name=None):
     return _unary("Square", x, name)
 
 
-register_op("Square", shape=_unary_shape(_NUMBERS), kernel=lambda xp, x: xp.multiply(x, x))
+register_op("Square", shape=_unary_shape(_NUMBERS), kernel=lambda ctx, x: ctx.xp.multiply(x, x))
 
 
 @register_gradient("Square")
@@ -59,7 +55,7 @@ def sqrt(x, name=None):
     return _unary("Sqrt", x, name)
 
 
-register_op("Sqrt", shape=_unary_shape(_FLOATS), kernel=lambda xp, x: xp.sqrt(x))
+register_op("Sqrt", shape=_unary_shape(_FLOATS), kernel=lambda ctx, x: ctx.xp.sqrt(x))
 
 
 @register_gradient("Sqrt")
@@ -74,7 +70,7 @@ def rsqrt(x, name=None):
     return _unary("Rsqrt", x, name)
 
 
-register_op("Rsqrt", shape=_unary_shape(_FLOATS), kernel=lambda xp, x: xp.reciprocal(xp.sqrt(x)))
+register_op("Rsqrt", shape=_unary_shape(_FLOATS), kernel=lambda ctx, x: ctx.xp.reciprocal(ctx.xp.sqrt(x)))
 
 
 @register_gradient("Rsqrt")
@@ -89,7 +85,7 @@ def exp(x, name=None):
     return _unary("Exp", x, name)
 
 
-register_op("Exp", shape=_unary_shape(_FLOATS), kernel=lambda xp, x: xp.exp(x))
+register_op("Exp", shape=_unary_shape(_FLOATS), kernel=lambda ctx, x: ctx.xp.exp(x))
 
 
 @register_gradient("Exp")
@@ -103,7 +99,7 @@ def log(x, name=None):
     return _unary("Log", x, name)
 
 
-register_op("Log", shape=_unary_shape(_FLOATS), kernel=lambda xp, x: xp.log(x))
+register_op("Log", shape=_unary_shape(_FLOATS), kernel=lambda ctx, x: ctx.xp.log(x))
 
 
 @register_gradient("Log")
@@ -117,7 +113,7 @@ def log1p(x, name=None):
     return _unary("Log1p", x, name)
 
 
-register_op("Log1p", shape=_unary_shape(_FLOATS), kernel=lambda xp, x: xp.log1p(x))
+register_op("Log1p", shape=_unary_shape(_FLOATS), kernel=lambda ctx, x: ctx.xp.log1p(x))
 
 
 @register_gradient("Log1p")
@@ -132,7 +128,7 @@ def abs(x, name=None):  # noqa: A001 - TF's name
     return _unary("Abs", x, name)
 
 
-register_op("Abs", shape=_unary_shape(_NUMBERS), kernel=lambda xp, x: xp.abs(x))
+register_op("Abs", shape=_unary_shape(_NUMBERS), kernel=lambda ctx, x: ctx.xp.abs(x))
 
 
 @register_gradient("Abs")
@@ -146,7 +142,7 @@ def sign(x, name=None):
     return _unary("Sign", x, name)
 
 
-register_op("Sign", shape=_unary_shape(_NUMBERS), kernel=lambda xp, x: xp.sign(x))
+register_op("Sign", shape=_unary_shape(_NUMBERS), kernel=lambda ctx, x: ctx.xp.sign(x))
 
 
 @register_gradient("Sign")
@@ -160,7 +156,8 @@ def reciprocal(x, name=None):
     return _unary("Reciprocal", x, name)
 
 
-def _reciprocal_kernel(xp, x):
+def _reciprocal_kernel(ctx, x):
+    xp = ctx.xp
     return xp.reciprocal(x) if x.dtype.kind == "f" else (1 // x).astype(x.dtype)
 
 
@@ -178,8 +175,9 @@ def sigmoid(x, name=None):
     return _unary("Sigmoid", x, name)
 
 
-def _sigmoid_kernel(xp, x):
+def _sigmoid_kernel(ctx, x):
     # NOTE: e^-|x| never overflows, so both halves of the formula are stable.
+    xp = ctx.xp
     e = xp.exp(-xp.abs(x))
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
@@ -199,7 +197,7 @@ def tanh(x, name=None):
     return _unary("Tanh", x, name)
 
 
-register_op("Tanh", shape=_unary_shape(_FLOATS), kernel=lambda xp, x: xp.tanh(x))
+register_op("Tanh", shape=_unary_shape(_FLOATS), kernel=lambda ctx, x: ctx.xp.tanh(x))
 
 
 @register_gradient("Tanh")
@@ -224,10 +222,10 @@ def round(x, name=None):  # noqa: A001 - TF's name
     return _unary("Round", x, name)
 
 
-register_op("Floor", shape=_unary_shape(_FLOATS), kernel=lambda xp, x: xp.floor(x))
-register_op("Ceil", shape=_unary_shape(_FLOATS), kernel=lambda xp, x: xp.ceil(x))
+register_op("Floor", shape=_unary_shape(_FLOATS), kernel=lambda ctx, x: ctx.xp.floor(x))
+register_op("Ceil", shape=_unary_shape(_FLOATS), kernel=lambda ctx, x: ctx.xp.ceil(x))
 register_op("Round", shape=_unary_shape(_NUMBERS),
-            kernel=lambda xp, x: xp.round(x) if x.dtype.kind == "f" else x)
+            kernel=lambda ctx, x: ctx.xp.round(x) if x.dtype.kind == "f" else x)
 # Piecewise constant: TF gives no gradient (None), not zeros.
 NotDifferentiable("Floor")
 NotDifferentiable("Ceil")
@@ -253,151 +251,9 @@ def _float_to_bool_shape(inputs):
     return [(_unary_shape(_FLOATS)(inputs)[0][0], dtypes.bool)]
 
 
-register_op("IsFinite", shape=_float_to_bool_shape, kernel=lambda xp, x: xp.isfinite(x))
-register_op("IsNan", shape=_float_to_bool_shape, kernel=lambda xp, x: xp.isnan(x))
-register_op("IsInf", shape=_float_to_bool_shape, kernel=lambda xp, x: xp.isinf(x))
+register_op("IsFinite", shape=_float_to_bool_shape, kernel=lambda ctx, x: ctx.xp.isfinite(x))
+register_op("IsNan", shape=_float_to_bool_shape, kernel=lambda ctx, x: ctx.xp.isnan(x))
+register_op("IsInf", shape=_float_to_bool_shape, kernel=lambda ctx, x: ctx.xp.isinf(x))
 NotDifferentiable("IsFinite")
 NotDifferentiable("IsNan")
 NotDifferentiable("IsInf")
-
-
-# ================================================================================================
-# Binary elementwise ops: Pow, Maximum, Minimum, SquaredDifference, FloorDiv (and TF1's div), FloorMod
-# ================================================================================================
-
-
-def pow(x, y, name=None):  # noqa: A001 - TF's name
-    """x ** y, elementwise with broadcasting."""
-    return _binary("Pow", x, y, name)
-
-
-register_op("Pow", shape=broadcast_binary, kernel=lambda xp, x, y: xp.power(x, y))
-
-
-@register_gradient("Pow")
-def _PowGrad(op, grad):
-    """For z = x^y: dz/dx = y x^(y-1) and dz/dy = z log(x).
-
-    NOTE: as in TF, dz/dy is taken as 0 where x <= 0 (log x is undefined there).
-    """
-    x, y = op.inputs
-    z = op.outputs[0]
-    gx = multiply(grad, multiply(y, pow(x, subtract(y, _scalar(1, y)))))
-    positive = greater(x, zeros_like(x))
-    log_x = where(positive, log(where(positive, x, ones_like(x))), zeros_like(x))
-    gy = multiply(grad, multiply(z, log_x))
-    return [unbroadcast(gx, x), unbroadcast(gy, y)]
-
-
-def maximum(x, y, name=None):
-    """The larger of x and y, elementwise with broadcasting."""
-    return _binary("Maximum", x, y, name)
-
-
-def minimum(x, y, name=None):
-    """The smaller of x and y, elementwise with broadcasting."""
-    return _binary("Minimum", x, y, name)
-
-
-register_op("Maximum", shape=broadcast_binary, kernel=lambda xp, x, y: xp.maximum(x, y))
-register_op("Minimum", shape=broadcast_binary, kernel=lambda xp, x, y: xp.minimum(x, y))
-
-
-def _select_grad(grad, x, y, x_wins):
-    zeros = zeros_like(grad)
-    return [unbroadcast(where(x_wins, grad, zeros), x), unbroadcast(where(x_wins, zeros, grad), y)]
-
-
-@register_gradient("Maximum")
-def _MaximumGrad(op, grad):
-    """The gradient goes to whichever input is the maximum; NOTE: on ties (x == y) it goes to x."""
-    x, y = op.inputs
-    return _select_grad(grad, x, y, greater_equal(x, y))
-
-
-@register_gradient("Minimum")
-def _MinimumGrad(op, grad):
-    """The gradient goes to whichever input is the minimum; NOTE: on ties (x == y) it goes to x."""
-    x, y = op.inputs
-    return _select_grad(grad, x, y, less_equal(x, y))
-
-
-def squared_difference(x, y, name=None):
-    """(x - y)^2, elementwise with broadcasting."""
-    return _binary("SquaredDifference", x, y, name)
-
-
-def _squared_difference_kernel(xp, x, y):
-    d = xp.subtract(x, y)
-    return d * d
-
-
-register_op("SquaredDifference", shape=broadcast_binary, kernel=_squared_difference_kernel)
-
-
-@register_gradient("SquaredDifference")
-def _SquaredDifferenceGrad(op, grad):
-    """d(x - y)^2 = 2 (x - y) (dx - dy)."""
-    x, y = op.inputs
-    gx = multiply(multiply(_scalar(2, grad), grad), subtract(x, y))
-    return [unbroadcast(gx, x), unbroadcast(negative(gx), y)]
-
-
-def floordiv(x, y, name=None):
-    """floor(x / y), elementwise with broadcasting (Python's `//`: rounds toward -inf)."""
-    return _binary("FloorDiv", x, y, name or "floordiv")
-
-
-def floor_div(x, y, name=None):
-    """The FloorDiv op itself (named "FloorDiv"); see floordiv."""
-    return _binary("FloorDiv", x, y, name)
-
-
-def div(x, y, name=None):
-    """TF1 `tf.div`: floor division for integers, true division for floats."""
-    x = convert_to_tensor(x, name="x")
-    if x.dtype.base_dtype.is_integer:
-        return floordiv(x, y, name=name)
-    return real_div(x, y, name=name)
-
-
-def _check_integer_divisor(xp, y):
-    if y.dtype.kind in "iu" and bool((y == 0).any()):
-        raise errors.InvalidArgumentError(None, None, "Integer division by zero")
-
-
-def _floor_div_kernel(xp, x, y):
-    _check_integer_divisor(xp, y)
-    if x.dtype.kind == "f":
-        return xp.floor(xp.true_divide(x, y))  # NOTE: TF floors the rounded quotient x / y
-    return xp.floor_divide(x, y)
-
-
-register_op("FloorDiv", shape=broadcast_binary, kernel=_floor_div_kernel)
-NotDifferentiable("FloorDiv")
-
-
-def floormod(x, y, name=None):
-    """x - floor(x / y) * y: the remainder with the sign of y (Python's `%`)."""
-    return _binary("FloorMod", x, y, name)
-
-
-mod = floormod
-
-
-def _floor_mod_kernel(xp, x, y):
-    _check_integer_divisor(xp, y)
-    if x.dtype.kind != "f":
-        return xp.mod(x, y)
-    remainder = xp.fmod(x, y)  # sign of x; move it to the sign of y where they differ
-    return xp.where((remainder != 0) & ((remainder < 0) != (y < 0)), remainder + y, remainder)
-
-
-register_op("FloorMod", shape=broadcast_binary, kernel=_floor_mod_kernel)
-
-
-@register_gradient("FloorMod")
-def _FloorModGrad(op, grad):
-    """x mod y = x - floor(x / y) y: d/dx = 1 and d/dy = -floor(x / y) (away from the jumps)."""
-    x, y = op.inputs
-    return [unbroadcast(grad, x), unbroadcast(multiply(negative(grad), floor_div(x, y)), y)]

@@ -9,6 +9,10 @@ get the gradients of its inputs. The result is itself a graph: the same Session 
 
 from tfcore.framework.graph import Tensor, convert_to_tensor, get_default_graph
 from tfcore.framework.registry import get_gradient_function
+from tfcore.ops.array_ops import ones_like, zeros_like
+from tfcore.ops.join_ops import stack, unstack
+from tfcore.ops.math_ops import add_n
+from tfcore.ops.reduction_ops import reduce_sum
 from tfcore.ops.variables import Variable, ref_tensor
 
 # Public names, exported as tf.<name> (keep this list in step with the blocks below).
@@ -37,8 +41,6 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
 
     `grad_ys` weights each y (default ones); `stop_gradients` are treated as constants.
     """
-    from tfcore.ops.array_ops import ones_like
-    from tfcore.ops.math_ops import add_n
 
     ys = [_to_tensor(y) for y in _as_list(ys)]
     xs = [_to_tensor(x) for x in _as_list(xs)]
@@ -48,7 +50,17 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
     grad_ys = _as_list(grad_ys)
     graph = get_default_graph()
 
-    # Ops on a path from xs (forward) ...
+    between = _between(xs, ys, stops)
+    with graph.name_scope(name):
+        grads = {}  # tensor -> its gradient contributions
+        for y, gy in zip(ys, grad_ys):
+            grads.setdefault(y, []).append(_initial_gradient(y, gy, ys))
+        _backpropagate(graph, between, stops, grads)
+        return [_total(grads, x, add_n) for x in xs]
+
+
+def _between(xs, ys, stops):
+    """The ops on a path from an x forward to a y (the walk back stops at `stops`)."""
     reached = set()
     stack = [x.op for x in xs]
     while stack:
@@ -58,7 +70,6 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
         reached.add(op)
         for t in op.outputs:
             stack.extend(t.consumers())
-    # ... and back to ys.
     between = set()
     stack = [y.op for y in ys]
     while stack:
@@ -66,53 +77,49 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
         if op in between or op not in reached:
             continue
         between.add(op)
-        if op in stops:
-            continue
-        stack.extend(t.op for t in op.inputs)
+        if op not in stops:
+            stack.extend(t.op for t in op.inputs)
+    return between
 
-    # How many gradient contributions each op waits for (from consumers inside `between`).
-    pending = {op: 0 for op in between}
+
+def _initial_gradient(y, gy, ys):
+    """The gradient fed into `y`: `gy` as a tensor of y's dtype, or ones."""
+    if gy is not None:
+        return convert_to_tensor(gy, dtype=y.dtype.base_dtype)
+    if not _differentiable(y):
+        raise TypeError(f"Gradients of non-float tensor {y.name} ({y.dtype.name}) are undefined.")
+    return ones_like(y, name=f"grad_ys_{ys.index(y)}" if len(ys) > 1 else "Fill")
+
+
+def _backpropagate(graph, between, stops, grads):
+    """Visit the ops of `between` from the ys back, each once all its consumers have given their
+    gradients, adding each op's input gradients to `grads` (tensor -> contributions)."""
+    pending = dict.fromkeys(between, 0)  # gradient contributions each op waits for
     for op in between:
-        if op in stops:
-            continue
-        for t in op.inputs:
-            if t.op in between:
-                pending[t.op] += 1
-
-    grads = {}  # tensor -> list of gradient contributions
-
-    with graph.name_scope(name):
-        for y, gy in zip(ys, grad_ys):
-            if gy is None:
-                if not _differentiable(y):
-                    raise TypeError(f"Gradients of non-float tensor {y.name} ({y.dtype.name}) are undefined.")
-                gy = ones_like(y, name=f"grad_ys_{ys.index(y)}" if len(ys) > 1 else "Fill")
-            else:
-                gy = convert_to_tensor(gy, dtype=y.dtype.base_dtype)
-            grads.setdefault(y, []).append(gy)
-
-        ready = [op for op in between if pending[op] == 0]
-        done = set()
-        while ready:
-            op = ready.pop()
-            if op in done:
-                continue
-            done.add(op)
-            if op in stops:
-                continue
-            out_grads = [_total(grads, t, add_n) for t in op.outputs]
-            if any(g is not None for g in out_grads):
-                in_grads = _call_gradient(graph, op, out_grads)
-                for t, g in zip(op.inputs, in_grads):
-                    if g is not None and t.op in between and _differentiable(t):
-                        grads.setdefault(t, []).append(g)
+        if op not in stops:
             for t in op.inputs:
                 if t.op in between:
-                    pending[t.op] -= 1
-                    if pending[t.op] == 0:
-                        ready.append(t.op)
-
-        return [_total(grads, x, add_n) for x in xs]
+                    pending[t.op] += 1
+    ready = [op for op in between if pending[op] == 0]
+    done = set()
+    while ready:
+        op = ready.pop()
+        if op in done:
+            continue
+        done.add(op)
+        if op in stops:
+            continue
+        out_grads = [_total(grads, t, add_n) for t in op.outputs]
+        if any(g is not None for g in out_grads):
+            in_grads = _call_gradient(graph, op, out_grads)
+            for t, g in zip(op.inputs, in_grads):
+                if g is not None and t.op in between and _differentiable(t):
+                    grads.setdefault(t, []).append(g)
+        for t in op.inputs:
+            if t.op in between:
+                pending[t.op] -= 1
+                if pending[t.op] == 0:
+                    ready.append(t.op)
 
 
 def _total(grads, tensor, add_n):
@@ -134,7 +141,6 @@ def _call_gradient(graph, op, out_grads):
         return [None] * len(op.inputs)
     if all(g is None for g in out_grads):
         return [None] * len(op.inputs)
-    from tfcore.ops.array_ops import zeros_like
     out_grads = [g if g is not None or not _differentiable(t) else zeros_like(t)
                  for g, t in zip(out_grads, op.outputs)]
     with graph.name_scope(op.name + "_grad"):
@@ -148,8 +154,6 @@ def _call_gradient(graph, op, out_grads):
 
 def hessians(ys, xs, name="hessians"):
     """Second derivatives of sum(ys) with respect to each (vector) x in `xs`."""
-    from tfcore.ops.join_ops import stack, unstack
-    from tfcore.ops.reduction_ops import reduce_sum
     out = []
     for x in _as_list(xs):
         g = gradients(ys, x)[0]

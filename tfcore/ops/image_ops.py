@@ -1,7 +1,7 @@
 """Image resizing on NHWC batches (tf.image.*): nearest neighbour and bilinear, their gradients, and
 TF1's `resize_images` front door with its `ResizeMethod` enum.
 
-Each op is one block: public wrapper, shape function, kernel (against `xp`), gradient.
+Each op is one block: public wrapper, shape function, kernel (against `ctx.xp`), gradient.
 
 Both resizers work one spatial axis at a time. For each output row (and, separately, each output
 column) a small table says which input rows it reads: one row for nearest neighbour; a lower and an
@@ -9,6 +9,7 @@ upper row and the weight `lerp` of the upper one for bilinear. The tables are co
 in single precision, exactly as TF's kernels compute them (so a pixel that sits on a rounding edge
 picks the same neighbour as in TF); the kernels then only gather rows and columns, and the gradient
 kernels scatter them back (`_scatter_add`, the adjoint of gathering). No Python loop runs over pixels.
+The tables, the scatter and the checks both resizers share are in resize_geometry.py.
 
 Where an output position lands in the input (per axis, in = input size, out = output size):
 
@@ -24,12 +25,24 @@ which is why TF 2 made half_pixel_centers the default of `tf.image.resize`.
 
 import numpy as np
 
-from tfcore.framework import dtypes, errors
-from tfcore.framework.constant_folding import constant_value, partial_shape_value
+from tfcore.framework import dtypes
+from tfcore.framework.constant_folding import partial_shape_value
 from tfcore.framework.graph import apply_op, convert_to_tensor
 from tfcore.framework.registry import register_gradient, register_op
 from tfcore.framework.tensor_shape import TensorShape
-from tfcore.ops import array_ops
+from tfcore.ops import array_ops, binary_ops, dimension_ops, elementwise_ops, join_ops, math_ops
+from tfcore.ops.resize_geometry import (
+    _bilinear_rows,
+    _flags_of,
+    _image_dims,
+    _nearest_rows,
+    _out_size,
+    _resize_op,
+    _resize_shape,
+    _scatter_add,
+    _size_dims,
+    _spatial_size,
+)
 from tfcore.ops.scopes import name_scope
 
 # Public names; tfcore/image.py exports them as tf.image.<name>.
@@ -43,141 +56,6 @@ __all__ = [
 
 
 # ================================================================================================
-# Geometry shared by both resizers: where each output row or column reads the input
-# ================================================================================================
-
-
-def _scale(in_size, out_size, align_corners):
-    """Input pixels per output pixel along one axis (TF's CalculateResizeScale, in float32)."""
-    if align_corners and out_size > 1:
-        return np.float32(in_size - 1) / np.float32(out_size - 1)
-    return np.float32(in_size) / np.float32(out_size)
-
-
-def _nearest_rows(in_size, out_size, align_corners, half_pixel_centers):
-    """For each output position along one axis: the input position it copies (int64 [out_size])."""
-    scale = _scale(in_size, out_size, align_corners)
-    position = np.arange(out_size, dtype=np.float32)
-    if half_pixel_centers:
-        position = (position + np.float32(0.5)) * scale  # NOTE: no "- 0.5": the floor below does that
-    else:
-        position = position * scale
-    if align_corners:  # C's roundf: halves go up (positions are never negative here)
-        index = np.where(position - np.floor(position) >= 0.5, np.ceil(position), np.floor(position))
-    else:
-        index = np.floor(position)
-    return np.clip(index.astype(np.int64), 0, in_size - 1)
-
-
-def _bilinear_rows(in_size, out_size, align_corners, half_pixel_centers):
-    """For each output position along one axis: (lower input position, upper input position, the
-    weight of the upper one) as int64, int64 and float32 arrays [out_size].
-
-    NOTE: with half_pixel_centers the first output centres fall before the first input centre (a
-    negative position): lower and upper are then both row 0, and the pixel is copied unchanged.
-    """
-    scale = _scale(in_size, out_size, align_corners)
-    position = np.arange(out_size, dtype=np.float32)
-    if half_pixel_centers:
-        position = (position + np.float32(0.5)) * scale - np.float32(0.5)
-    else:
-        position = position * scale
-    floor = np.floor(position)
-    upper = np.minimum(np.ceil(position), in_size - 1).astype(np.int64)
-    lower = np.minimum(np.maximum(floor, 0).astype(np.int64), upper)
-    return lower, upper, (position - floor).astype(np.float32)
-
-
-def _scatter_add(xp, values, index, size, axis):
-    """The adjoint of gathering along `axis` with `index` (what `values` came from): an array whose
-    slice i along `axis` is the sum of the slices o of `values` with index[o] == i (zero if none).
-
-    Done in rounds: round r adds the r-th source of every target that has one, so that no target
-    appears twice in one fancy-indexed `+=` (numpy would keep only one of the additions). Upsampling
-    by k takes about k rounds, downsampling one.
-    """
-    shape = list(values.shape)
-    shape[axis] = size
-    result = xp.zeros(shape, dtype=values.dtype)
-    index = np.asarray(index)
-    order = np.argsort(index, kind="stable")
-    counts = np.bincount(index, minlength=size)
-    starts = np.cumsum(counts) - counts
-    lead = (slice(None),) * axis
-    for r in range(int(counts.max(initial=0))):
-        targets = np.nonzero(counts > r)[0]
-        sources = order[starts[targets] + r]
-        result[lead + (xp.asarray(targets),)] += values[lead + (xp.asarray(sources),)]
-    return result
-
-
-def _out_size(size):
-    """The kernels' (height, width) from the size input (a 2-element int32 array); a size fed at run
-    time that is not positive stops the run with InvalidArgumentError, as in TF."""
-    height, width = (int(v) for v in size.tolist())
-    if height <= 0 or width <= 0:
-        raise errors.InvalidArgumentError(None, None, f"output dimensions must be positive, got size "
-                                                      f"[{height}, {width}]")
-    return height, width
-
-
-def _check_flags(align_corners, half_pixel_centers):
-    if align_corners and half_pixel_centers:
-        raise ValueError("If half_pixel_centers is True, align_corners must be False.")
-    return {"align_corners": bool(align_corners), "half_pixel_centers": bool(half_pixel_centers)}
-
-
-def _image_dims(shape, what):
-    """A static image shape as [N, H, W, C] (ints or None); ValueError when its rank is not 4."""
-    if shape.ndims is None:
-        return [None] * 4
-    if shape.ndims != 4:
-        raise ValueError(f"{what} must be 4-dimensional [batch, height, width, channels], "
-                         f"got rank {shape.ndims}")
-    return shape.as_list()
-
-
-def _size_dims(size):
-    """The static [height, width] of a size input (None where unknown); ValueError unless it is a
-    vector of 2 elements, or when a known entry is not positive."""
-    if size.shape.ndims is not None and (size.shape.ndims != 1 or size.shape[0].value not in (None, 2)):
-        raise ValueError(f"size must be a 1-D tensor of 2 elements (new_height, new_width), got shape "
-                         f"{size.shape}")
-    value = constant_value(size)
-    if value is not None and np.any(np.asarray(value) <= 0):
-        raise ValueError(f"output dimensions must be positive, got size {np.asarray(value).tolist()}")
-    known = partial_shape_value(size)
-    return known if known is not None and len(known) == 2 else [None, None]
-
-
-def _resize_shape(inputs, dtype_rule, **attrs):
-    images, size = inputs
-    n, _, _, c = _image_dims(images.shape, "images")
-    height, width = _size_dims(size)
-    return [(TensorShape([n, height, width, c]), dtype_rule(images.dtype.base_dtype))]
-
-
-def _resize_op(op_type, images, size, align_corners, half_pixel_centers, name):
-    attrs = _check_flags(align_corners, half_pixel_centers)
-    images = convert_to_tensor(images, name="images")
-    size = convert_to_tensor(size, dtype=dtypes.int32, name="size")
-    return apply_op(op_type, [images, size], attrs, name=name)
-
-
-def _flags_of(op):
-    return {name: op.get_attr(name) for name in ("align_corners", "half_pixel_centers")}
-
-
-def _spatial_size(image):
-    """[height, width] of an NHWC tensor: constants where the static shape knows them, else a slice
-    of tf.shape."""
-    dims = image.shape.as_list()[1:3] if image.shape.ndims == 4 else [None, None]
-    if None not in dims:
-        return convert_to_tensor(np.array(dims, dtype=np.int32))
-    return array_ops.shape(image)[1:3]
-
-
-# ================================================================================================
 # ResizeNearestNeighbor, ResizeNearestNeighborGrad
 # ================================================================================================
 
@@ -188,7 +66,8 @@ def resize_nearest_neighbor(images, size, align_corners=False, name=None, half_p
     return _resize_op("ResizeNearestNeighbor", images, size, align_corners, half_pixel_centers, name)
 
 
-def _resize_nearest_neighbor_kernel(xp, images, size, align_corners, half_pixel_centers):
+def _resize_nearest_neighbor_kernel(ctx, images, size, align_corners, half_pixel_centers):
+    xp = ctx.xp
     _, h, w, _ = images.shape
     out_h, out_w = _out_size(size)
     rows = xp.asarray(_nearest_rows(h, out_h, align_corners, half_pixel_centers))
@@ -197,7 +76,8 @@ def _resize_nearest_neighbor_kernel(xp, images, size, align_corners, half_pixel_
 
 
 register_op("ResizeNearestNeighbor", kernel=_resize_nearest_neighbor_kernel,
-            shape=lambda inputs, **attrs: _resize_shape(inputs, lambda dtype: dtype, **attrs))
+            shape=lambda inputs, **attrs: _resize_shape(inputs, lambda dtype: dtype, **attrs),
+            host_memory=(1,))
 
 
 @register_gradient("ResizeNearestNeighbor")
@@ -215,7 +95,8 @@ def _resize_nearest_neighbor_grad_shape(inputs, **attrs):
     return [(TensorShape([n, height, width, c]), grads.dtype.base_dtype)]
 
 
-def _resize_nearest_neighbor_grad_kernel(xp, grads, size, align_corners, half_pixel_centers):
+def _resize_nearest_neighbor_grad_kernel(ctx, grads, size, align_corners, half_pixel_centers):
+    xp = ctx.xp
     _, out_h, out_w, _ = grads.shape
     h, w = _out_size(size)  # the original image's size
     rows = _nearest_rows(h, out_h, align_corners, half_pixel_centers)
@@ -224,7 +105,7 @@ def _resize_nearest_neighbor_grad_kernel(xp, grads, size, align_corners, half_pi
 
 
 register_op("ResizeNearestNeighborGrad", shape=_resize_nearest_neighbor_grad_shape,
-            kernel=_resize_nearest_neighbor_grad_kernel)
+            kernel=_resize_nearest_neighbor_grad_kernel, host_memory=(1,))
 
 
 @register_gradient("ResizeNearestNeighborGrad")
@@ -257,7 +138,8 @@ def resize_bilinear(images, size, align_corners=False, name=None, half_pixel_cen
     return _resize_op("ResizeBilinear", images, size, align_corners, half_pixel_centers, name)
 
 
-def _resize_bilinear_kernel(xp, images, size, align_corners, half_pixel_centers):
+def _resize_bilinear_kernel(ctx, images, size, align_corners, half_pixel_centers):
+    xp = ctx.xp
     _, h, w, _ = images.shape
     out_h, out_w = _out_size(size)
     dtype = _bilinear_dtype(dtypes.as_dtype(images.dtype)).as_numpy_dtype
@@ -273,7 +155,7 @@ def _resize_bilinear_kernel(xp, images, size, align_corners, half_pixel_centers)
 
 
 register_op("ResizeBilinear", kernel=_resize_bilinear_kernel,
-            shape=lambda inputs, **attrs: _resize_shape(inputs, _bilinear_dtype, **attrs))
+            shape=lambda inputs, **attrs: _resize_shape(inputs, _bilinear_dtype, **attrs), host_memory=(1,))
 
 
 @register_gradient("ResizeBilinear")
@@ -296,7 +178,8 @@ def _resize_bilinear_grad_shape(inputs, **attrs):
     return [(image.shape, image.dtype.base_dtype)]
 
 
-def _resize_bilinear_grad_kernel(xp, grads, original_image, align_corners, half_pixel_centers):
+def _resize_bilinear_grad_kernel(ctx, grads, original_image, align_corners, half_pixel_centers):
+    xp = ctx.xp
     _, h, w, _ = original_image.shape
     _, out_h, out_w, _ = grads.shape
     dtype = grads.dtype
@@ -366,7 +249,6 @@ def _method(method):
 def _aspect_size(images, size, static_hw):
     """The largest size within `size` that keeps the image's aspect ratio (TF1's arithmetic, in
     float32, rounding halves to even): a size tensor, and its static value where known."""
-    from tfcore.ops import elementwise_ops, join_ops, math_ops
 
     height, width = (static_hw[0], static_hw[1])
     if height is None or width is None:
@@ -376,7 +258,7 @@ def _aspect_size(images, size, static_hw):
         height_t, width_t = height, width
     current = [math_ops.cast(height_t, dtypes.float32), math_ops.cast(width_t, dtypes.float32)]
     wanted = math_ops.cast(size, dtypes.float32)
-    scale = elementwise_ops.minimum(wanted[0] / current[0], wanted[1] / current[1])
+    scale = binary_ops.minimum(wanted[0] / current[0], wanted[1] / current[1])
     new_size = join_ops.stack([math_ops.cast(elementwise_ops.round(scale * dim), dtypes.int32)
                                for dim in current])
     known = partial_shape_value(size)
@@ -405,7 +287,7 @@ def resize_images(images, size, method=ResizeMethod.BILINEAR, align_corners=Fals
             raise ValueError(f"'images' must have either 3 or 4 dimensions, got shape {images.shape}.")
         is_batch = images.shape.ndims == 4
         if not is_batch:
-            images = array_ops.expand_dims(images, 0)
+            images = dimension_ops.expand_dims(images, 0)
         _, height, width, _ = images.shape.as_list()
         try:
             size = convert_to_tensor(size, dtype=dtypes.int32, name="size")
@@ -419,10 +301,10 @@ def resize_images(images, size, method=ResizeMethod.BILINEAR, align_corners=Fals
             known = partial_shape_value(size)
             new_hw = known if known is not None else [None, None]
         if None not in (height, width, *new_hw) and [height, width] == list(new_hw):
-            return images if is_batch else array_ops.squeeze(images, axis=[0])
+            return images if is_batch else dimension_ops.squeeze(images, axis=[0])
         resized = resizer(images, size, align_corners=align_corners)
         resized.set_shape([None, new_hw[0], new_hw[1], None])
-        return resized if is_batch else array_ops.squeeze(resized, axis=[0])
+        return resized if is_batch else dimension_ops.squeeze(resized, axis=[0])
 
 
 resize = resize_images  # tf.compat.v1.image.resize is resize_images

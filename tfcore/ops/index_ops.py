@@ -1,7 +1,7 @@
 """Tensors of numbers and indices: range, one_hot, unique (the distinct values and their indices)
 and meshgrid (coordinate grids).
 
-Each op is one block: public wrapper, shape function and kernel (against `xp`); Range, OneHot and
+Each op is one block: public wrapper, shape function and kernel (against `ctx.xp`); Range, OneHot and
 Unique have no gradient, and meshgrid is built from reshape and multiply. This module defines
 `tf.range`, so inside it Python's own is `builtins.range`.
 """
@@ -17,10 +17,11 @@ from tfcore.framework.constant_folding import constant_value
 from tfcore.framework.graph import apply_op, convert_to_tensor, get_default_graph, is_tensor
 from tfcore.framework.registry import NotDifferentiable, register_op
 from tfcore.framework.tensor_shape import TensorShape
-from tfcore.ops.array_ops import _dims, _static_ints, ones, reshape, size
+from tfcore.framework.tensor_shape import dims_or_none as _dims
+from tfcore.ops.array_ops import _static_ints, ones, reshape, size
+from tfcore.ops.gather_ops import _check_indices
 from tfcore.ops.join_ops import stack
 from tfcore.ops.math_ops import cast
-from tfcore.ops.slicing_ops import _check_indices
 
 # Public names, exported as tf.<name> (keep this list in step with the blocks below).
 __all__ = ["range", "one_hot", "unique", "meshgrid"]
@@ -73,12 +74,13 @@ def _range_shape(inputs):
     return [(TensorShape([_range_size(*(v.item() for v in values))]), dtype)]
 
 
-def _range_kernel(xp, start, limit, delta):
+def _range_kernel(ctx, start, limit, delta):
+    xp = ctx.xp
     n = _range_size(start.item(), limit.item(), delta.item())
     return start + xp.arange(n, dtype=start.dtype) * delta  # NOTE: TF computes start + i * delta
 
 
-register_op("Range", shape=_range_shape, kernel=_range_kernel)
+register_op("Range", shape=_range_shape, kernel=_range_kernel, host_only=True)
 NotDifferentiable("Range")
 
 
@@ -115,7 +117,8 @@ def _one_hot_shape(inputs, depth, axis):
     return [(TensorShape(dims[:at] + [depth] + dims[at:]), dtype)]
 
 
-def _one_hot_kernel(xp, indices, on_value, off_value, depth, axis):
+def _one_hot_kernel(ctx, indices, on_value, off_value, depth, axis):
+    xp = ctx.xp
     hit = xp.expand_dims(indices, -1) == xp.arange(depth, dtype=indices.dtype)
     out = xp.where(hit, on_value, off_value)
     return out if axis == -1 else xp.moveaxis(out, -1, axis)
@@ -148,7 +151,8 @@ def _unique_shape(inputs, out_idx):
     return [(TensorShape([None]), x.dtype.base_dtype), (x.shape.merge_with(TensorShape([None])), out_idx)]
 
 
-def _unique_kernel(xp, x, out_idx):
+def _unique_kernel(ctx, x, out_idx):
+    xp = ctx.xp
     values, first, inverse = xp.unique(x, return_index=True, return_inverse=True)
     order = xp.argsort(first)  # NOTE: TF lists values by first appearance; unique() sorts them
     rank_of = xp.argsort(order)  # sorted position -> position in first-appearance order

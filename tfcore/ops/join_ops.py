@@ -1,7 +1,7 @@
-"""Joining and splitting: stack/unstack, concat/split, tile (copies side by side) and pad (borders
-around, constant or mirrored).
+"""Joining and splitting: stack/unstack, concat/split and tile (copies side by side). Padding
+(borders around a tensor) is in pad_ops.py.
 
-Each op is one block: public wrapper, shape function, kernel (against `xp`), gradient. The
+Each op is one block: public wrapper, shape function, kernel (against `ctx.xp`), gradient. The
 gradient of a join splits the incoming gradient, and the gradient of a split joins.
 """
 
@@ -11,26 +11,25 @@ import numpy as np
 
 from tfcore.framework import dtypes
 from tfcore.framework.common_shapes import check_same_dtype, normalize_axis, same_shape
-from tfcore.framework.constant_folding import constant_value, partial_shape_value
+from tfcore.framework.constant_folding import constant_value, fold_by_kernel, partial_shape_value
+from tfcore.framework.conversion import register_value_conversion
 from tfcore.framework.graph import apply_op, convert_to_tensor, get_default_graph
 from tfcore.framework.registry import register_gradient, register_op
 from tfcore.framework.tensor_shape import TensorShape
+from tfcore.framework.tensor_shape import dims_or_none as _dims
 from tfcore.ops.array_ops import (
     _convert_list,
     _dim_of,
-    _dims,
     _holds_tensor,
     _shape_of,
     _shaped_as,
-    _static,
     _static_ints,
     identity,
     zeros_like,
 )
-from tfcore.ops.slicing_ops import strided_slice
 
 # Public names, exported as tf.<name> (keep this list in step with the blocks below).
-__all__ = ["stack", "unstack", "pack", "unpack", "concat", "split", "tile", "pad"]
+__all__ = ["stack", "unstack", "pack", "unpack", "concat", "split", "tile"]
 
 
 # ================================================================================================
@@ -59,7 +58,19 @@ def _pack_shape(inputs, axis):
     return [(TensorShape(dims[:axis] + [len(inputs)] + dims[axis:]), dtype)]
 
 
-register_op("Pack", shape=_pack_shape, kernel=lambda xp, *xs, axis: xp.stack(xs, axis=axis))
+def _pack_fold(op, known):
+    """Stack what is known of the inputs; they share one shape, so an input of unknown shape
+    takes a known one's (with unknown entries)."""
+    values = [known(t) for t in op.inputs]
+    like = next((v for v in values if v is not None), None)
+    if like is not None:
+        values = [np.full(np.shape(like), None, dtype=object) if v is None else v for v in values]
+    return fold_by_kernel(op, known, values)
+
+
+register_op("Pack", shape=_pack_shape, kernel=lambda ctx, *xs, axis: ctx.xp.stack(xs, axis=axis),
+            fold=_pack_fold)
+register_value_conversion("pack", lambda values, name: stack(values, name=name))  # lists holding tensors
 
 
 @register_gradient("Pack")
@@ -92,11 +103,12 @@ def _unpack_shape(inputs, num, axis):
     return [(TensorShape(dims[:axis] + dims[axis + 1:]), dtype)] * num
 
 
-def _unpack_kernel(xp, x, num, axis):
+def _unpack_kernel(ctx, x, num, axis):
+    xp = ctx.xp
     return tuple(xp.moveaxis(x, axis, 0)[i] for i in range(num))
 
 
-register_op("Unpack", shape=_unpack_shape, kernel=_unpack_kernel)
+register_op("Unpack", shape=_unpack_shape, kernel=_unpack_kernel, forwards_inputs=True)
 
 
 @register_gradient("Unpack")
@@ -159,7 +171,8 @@ def _concat_shape(inputs, axis):
     return [(TensorShape(out), dtype)]
 
 
-register_op("ConcatV2", shape=_concat_shape, kernel=lambda xp, *xs, axis: xp.concatenate(xs, axis=axis))
+register_op("ConcatV2", shape=_concat_shape, kernel=lambda ctx, *xs, axis: ctx.xp.concatenate(xs, axis=axis),
+            fold=fold_by_kernel)
 
 
 @register_gradient("ConcatV2")
@@ -210,7 +223,8 @@ def _split_shape(inputs, axis, num_split):
 
 
 register_op("Split", shape=_split_shape,
-            kernel=lambda xp, x, axis, num_split: tuple(xp.split(x, num_split, axis=axis)))
+            kernel=lambda ctx, x, axis, num_split: tuple(ctx.xp.split(x, num_split, axis=axis)),
+            forwards_inputs=True)
 
 
 def _split_grad(op, grads):
@@ -263,12 +277,13 @@ def _split_v_shape(inputs, axis, num_split):
     return [(TensorShape(dims[:axis] + [s] + dims[axis + 1:]), dtype) for s in sizes]
 
 
-def _split_v_kernel(xp, x, size_splits, axis, num_split):
+def _split_v_kernel(ctx, x, size_splits, axis, num_split):
+    xp = ctx.xp
     sizes = _infer_sizes([int(s) for s in size_splits.tolist()], x.shape[axis])
     return tuple(xp.split(x, list(itertools.accumulate(sizes[:-1])), axis=axis))
 
 
-register_op("SplitV", shape=_split_v_shape, kernel=_split_v_kernel)
+register_op("SplitV", shape=_split_v_shape, kernel=_split_v_kernel, host_memory=(1,), forwards_inputs=True)
 
 
 @register_gradient("SplitV")
@@ -303,7 +318,7 @@ def _tile_shape(inputs, multiples):
     return [(TensorShape(out), x.dtype.base_dtype)]
 
 
-register_op("Tile", shape=_tile_shape, kernel=lambda xp, x, multiples: xp.tile(x, multiples))
+register_op("Tile", shape=_tile_shape, kernel=lambda ctx, x, multiples: ctx.xp.tile(x, multiples))
 
 
 @register_gradient("Tile")
@@ -312,7 +327,7 @@ def _TileGrad(op, grad):
     return [apply_op("TileGrad", [grad, _shape_of(op.inputs[0])], {"multiples": op.get_attr("multiples")})]
 
 
-def _tile_grad_kernel(xp, grad, shape, multiples):
+def _tile_grad_kernel(ctx, grad, shape, multiples):
     # View the gradient as [m0, d0, m1, d1, ...] and sum over the copies (the m axes).
     dims = [int(d) for d in shape.tolist()]
     split_shape = [n for m, d in zip(multiples, dims) for n in (m, d)]
@@ -320,135 +335,10 @@ def _tile_grad_kernel(xp, grad, shape, multiples):
 
 
 register_op("TileGrad", shape=lambda inputs, multiples: _shaped_as(inputs[1], inputs[0]),
-            kernel=_tile_grad_kernel)
+            kernel=_tile_grad_kernel, host_memory=(1,))
 
 
 @register_gradient("TileGrad")
 def _TileGradGrad(op, grad):
     """Summing the tiles is the adjoint of tiling: its gradient tiles again."""
     return [tile(grad, op.get_attr("multiples")), None]
-
-
-# ================================================================================================
-# Pad (constant) and MirrorPad (reflect, symmetric)
-# ================================================================================================
-
-
-def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0):
-    """`tensor` with paddings[i] = [before, after] entries added around dimension i.
-
-    CONSTANT fills them with `constant_values`; REFLECT mirrors the tensor without repeating the
-    edge ([1, 2, 3] padded by 2: 3 2 [1 2 3] 2 1); SYMMETRIC mirrors including it (2 1 [1 2 3] 3 2).
-    """
-    tensor = convert_to_tensor(tensor, name="tensor")
-    paddings = _static_ints(paddings, "pad's paddings", ndim=2)
-    mode = str(mode).upper()
-    if mode == "CONSTANT":
-        fill_value = _static(constant_values, "pad's constant_values")
-        if fill_value.ndim:
-            raise ValueError(f"constant_values must be a scalar, got shape {list(fill_value.shape)}")
-        if not _holds_tensor(constant_values) and fill_value == 0:
-            return apply_op("Pad", [tensor], {"paddings": paddings}, name=name)
-        return apply_op("PadV2", [tensor], {"paddings": paddings, "constant_values": fill_value.item()},
-                        name=name)
-    if mode in ("REFLECT", "SYMMETRIC"):
-        return apply_op("MirrorPad", [tensor], {"paddings": paddings, "mode": mode}, name=name)
-    raise ValueError('Value of argument `mode` expected to be one of "CONSTANT", "REFLECT", or "SYMMETRIC". '
-                     f"Received `mode` = {mode}")
-
-
-def _pad_shape(inputs, paddings, mode="CONSTANT", constant_values=0):
-    x = inputs[0]
-    dims = _dims(x.shape)
-    if dims is None:
-        dims = [None] * len(paddings)
-    if len(paddings) != len(dims) or any(len(p) != 2 for p in paddings):
-        raise ValueError(f"paddings must have shape [{len(dims)}, 2], one [before, after] pair per "
-                         f"dimension of the input, got {paddings}")
-    out = []
-    for i, ((before, after), d) in enumerate(zip(paddings, dims)):
-        if before < 0 or after < 0:
-            raise ValueError("Paddings must be non-negative")
-        limit = None if d is None else d - 1 if mode == "REFLECT" else d
-        if mode != "CONSTANT" and limit is not None and max(before, after) > limit:
-            raise ValueError(f"{mode} paddings must be at most {limit} in dimension {i} (its size"
-                             f"{' - 1' if mode == 'REFLECT' else ''}), got [{before}, {after}]")
-        out.append(None if d is None else d + before + after)
-    return [(TensorShape(out), x.dtype.base_dtype)]
-
-
-register_op("Pad", shape=_pad_shape, kernel=lambda xp, x, paddings: xp.pad(x, paddings))
-register_op("PadV2", shape=_pad_shape,
-            kernel=lambda xp, x, paddings, constant_values: xp.pad(x, paddings,
-                                                                   constant_values=constant_values))
-register_op("MirrorPad", shape=_pad_shape,
-            kernel=lambda xp, x, paddings, mode: xp.pad(x, paddings, mode=mode.lower()))
-
-
-def _centre(op, grad):
-    """The part of the padded gradient that lies over the original tensor."""
-    paddings = op.get_attr("paddings")
-    begin = [before for before, _ in paddings]
-    end = [-after for _, after in paddings]
-    end_mask = sum(1 << i for i, (_, after) in enumerate(paddings) if after == 0)
-    return strided_slice(grad, begin, end, [1] * len(paddings), end_mask=end_mask)
-
-
-@register_gradient("Pad")
-def _PadGrad(op, grad):
-    """The added constants depend on nothing: the input receives the centre of the gradient."""
-    return [_centre(op, grad)]
-
-
-@register_gradient("PadV2")
-def _PadV2Grad(op, grad):
-    """As for Pad (the constant value is an attr, not a differentiable input)."""
-    return [_centre(op, grad)]
-
-
-@register_gradient("MirrorPad")
-def _MirrorPadGrad(op, grad):
-    """A mirrored border is a second copy of the elements next to the edge: their gradient is
-    the centre's plus the border's, folded back onto them."""
-    attrs = {"paddings": op.get_attr("paddings"), "mode": op.get_attr("mode")}
-    return [apply_op("MirrorPadGrad", [grad], attrs)]
-
-
-def _mirror_pad_grad_shape(inputs, paddings, mode):
-    dims = _dims(inputs[0].shape)
-    if dims is None:
-        return [(TensorShape(None), inputs[0].dtype.base_dtype)]
-    out = [None if d is None else d - before - after for d, (before, after) in zip(dims, paddings)]
-    return [(TensorShape(out), inputs[0].dtype.base_dtype)]
-
-
-def _mirror_pad_grad_kernel(xp, grad, paddings, mode):
-    # NOTE: REFLECT's border skips the edge element (it mirrors x[1:1+before]); SYMMETRIC's does not.
-    offset = 1 if mode == "REFLECT" else 0
-    out = grad
-    for axis, (before, after) in enumerate(paddings):  # one pass per padded axis
-        if before == 0 and after == 0:
-            continue
-        n = out.shape[axis] - before - after
-
-        def part(start, stop, step=1, axis=axis):
-            return (slice(None),) * axis + (slice(start, stop, step),)
-
-        folded = out[part(before, before + n)].copy()  # a fresh array: adding into it is safe
-        if before:
-            folded[part(offset, offset + before)] += out[part(before - 1, None, -1)]
-        if after:
-            mirrored = out[part(before + n + after - 1, before + n - 1, -1)]
-            folded[part(n - offset - after, n - offset)] += mirrored
-        out = folded
-    return out
-
-
-register_op("MirrorPadGrad", shape=_mirror_pad_grad_shape, kernel=_mirror_pad_grad_kernel)
-
-
-@register_gradient("MirrorPadGrad")
-def _MirrorPadGradGrad(op, grad):
-    """Folding the borders back is the adjoint of mirroring them out: its gradient mirror-pads."""
-    attrs = {"paddings": op.get_attr("paddings"), "mode": op.get_attr("mode")}
-    return [apply_op("MirrorPad", [grad], attrs)]

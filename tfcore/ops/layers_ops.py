@@ -24,6 +24,7 @@ from tfcore.ops import (
 from tfcore.ops.constant_op import constant
 from tfcore.ops.init_ops import compute_fans, zeros_initializer
 from tfcore.ops.scopes import get_variable, name_scope, variable_scope
+from tfcore.platform import tf_logging
 
 # Public names; tfcore/contrib/layers.py exports them as tf.contrib.layers.<name>.
 __all__ = [
@@ -53,7 +54,6 @@ def _check_scale(scale):
         if scale < 0.0:
             raise ValueError(f"Setting a scale less than 0 on a regularizer: {scale}")
         if scale == 0.0:
-            from tfcore.platform import tf_logging
             tf_logging.info("Scale of 0 disables regularizer.")
             return False
     return True

@@ -7,7 +7,16 @@ dtype, then cast back to it.
 
 from tfcore.framework import dtypes
 from tfcore.framework.graph import GraphKeys, convert_to_tensor, get_default_graph
-from tfcore.ops import array_ops, comparison_ops, elementwise_ops, math_ops, reduction_ops, xent_ops
+from tfcore.ops import (
+    array_ops,
+    binary_ops,
+    comparison_ops,
+    dimension_ops,
+    elementwise_ops,
+    math_ops,
+    reduction_ops,
+    xent_ops,
+)
 from tfcore.ops.constant_op import constant
 from tfcore.ops.scopes import name_scope
 
@@ -164,7 +173,7 @@ def huber_loss(labels, predictions, weights=1.0, delta=1.0, scope=None, loss_col
         labels = math_ops.cast(convert_to_tensor(labels), dtypes.float32)
         _same_shape(predictions, labels)
         abs_error = elementwise_ops.abs(math_ops.subtract(predictions, labels))
-        quadratic = elementwise_ops.minimum(abs_error, delta)
+        quadratic = binary_ops.minimum(abs_error, delta)
         linear = math_ops.subtract(abs_error, quadratic)  # the part of |e| beyond delta
         losses = 0.5 * quadratic * quadratic + delta * linear
         return compute_weighted_loss(losses, weights, scope, loss_collection, reduction=reduction)
@@ -212,7 +221,7 @@ def _squeeze_last(t, when_rank):
     """Drop a trailing dimension of size 1 when `t` has rank `when_rank` (labels given as [N, 1])."""
     shape = t.get_shape()
     if shape.ndims == when_rank and shape.ndims > 0 and shape[-1].value in (None, 1):
-        return array_ops.squeeze(t, [-1])
+        return dimension_ops.squeeze(t, [-1])
     return t
 
 

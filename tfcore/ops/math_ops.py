@@ -1,10 +1,11 @@
 """Arithmetic: add, subtract, multiply, divide, negative, add_n, matmul and cast, with the helpers
 that every elementwise op module builds on.
 
-Each op is one block: public wrapper, shape function, kernel (against `xp`), gradient.
+Each op is one block: public wrapper, shape function, kernel (against `ctx.xp`), gradient.
 Binary ops broadcast like NumPy; their gradients are summed back to each input's shape
 (`unbroadcast`). The other math ops live beside this file: elementwise functions
-(elementwise_ops.py), comparisons and where (comparison_ops.py), reductions (reduction_ops.py),
+(elementwise_ops.py), pow, maximum, minimum and the floor divisions (binary_ops.py), comparisons
+and where (comparison_ops.py), reductions (reduction_ops.py, argmax_ops.py, cumulative_ops.py),
 clipping (clip_ops.py); tensor_operators.py makes `a + b`, `x < y`, ... build them.
 """
 
@@ -13,6 +14,7 @@ import numpy as np
 
 from tfcore.framework import dtypes, errors
 from tfcore.framework.common_shapes import broadcast_binary, check_same_dtype, same_shape, unchanged
+from tfcore.framework.constant_folding import fold_by_kernel, has_unknown
 from tfcore.framework.graph import Tensor, apply_op, convert_to_tensor, get_default_graph
 from tfcore.framework.registry import register_gradient, register_op
 from tfcore.framework.tensor_shape import TensorShape
@@ -96,7 +98,7 @@ def add(x, y, name=None):
     return _binary("Add", x, y, name)
 
 
-register_op("Add", shape=broadcast_binary, kernel=lambda xp, x, y, out=None: xp.add(x, y, out=out),
+register_op("Add", shape=broadcast_binary, kernel=lambda ctx, x, y: ctx.xp.add(x, y, out=ctx.out),
             reuses_inputs=(0, 1))
 
 
@@ -112,7 +114,7 @@ def subtract(x, y, name=None):
     return _binary("Sub", x, y, name)
 
 
-register_op("Sub", shape=broadcast_binary, kernel=lambda xp, x, y, out=None: xp.subtract(x, y, out=out),
+register_op("Sub", shape=broadcast_binary, kernel=lambda ctx, x, y: ctx.xp.subtract(x, y, out=ctx.out),
             reuses_inputs=(0, 1))
 
 
@@ -128,7 +130,7 @@ def multiply(x, y, name=None):
     return _binary("Mul", x, y, name)
 
 
-register_op("Mul", shape=broadcast_binary, kernel=lambda xp, x, y, out=None: xp.multiply(x, y, out=out),
+register_op("Mul", shape=broadcast_binary, kernel=lambda ctx, x, y: ctx.xp.multiply(x, y, out=ctx.out),
             reuses_inputs=(0, 1))
 
 
@@ -152,7 +154,7 @@ def real_div(x, y, name=None):
     return _binary("RealDiv", x, y, name)
 
 
-register_op("RealDiv", shape=broadcast_binary, kernel=lambda xp, x, y: xp.true_divide(x, y))
+register_op("RealDiv", shape=broadcast_binary, kernel=lambda ctx, x, y: ctx.xp.true_divide(x, y))
 
 
 @register_gradient("RealDiv")
@@ -186,7 +188,7 @@ def negative(x, name=None):
     return apply_op("Neg", [convert_to_tensor(x)], name=name)
 
 
-register_op("Neg", shape=unchanged, kernel=lambda xp, x: xp.negative(x))
+register_op("Neg", shape=unchanged, kernel=lambda ctx, x: ctx.xp.negative(x))
 
 
 @register_gradient("Neg")
@@ -213,7 +215,8 @@ def add_n(inputs, name=None):
     return apply_op("AddN", inputs, name=name)
 
 
-def _add_n_kernel(xp, *xs, out=None):
+def _add_n_kernel(ctx, *xs):
+    xp, out = ctx.xp, ctx.out
     total = xp.add(xs[0], xs[1], out=out)
     for x in xs[2:]:
         total += x  # `total` is a fresh array (or the plan's dead input), so adding in place is safe
@@ -258,7 +261,8 @@ def _matmul_shape(inputs, transpose_a, transpose_b):
     return [(TensorShape([m, n]), dtype)]
 
 
-def _matmul_kernel(xp, a, b, transpose_a, transpose_b):
+def _matmul_kernel(ctx, a, b, transpose_a, transpose_b):
+    xp = ctx.xp
     return xp.matmul(a.T if transpose_a else a, b.T if transpose_b else b)
 
 
@@ -294,8 +298,15 @@ def cast(x, dtype, name=None):
     return apply_op("Cast", [x], {"DstT": dtype}, name=name or "Cast")
 
 
+def _cast_fold(op, known):
+    """A cast of a value known in part is that value: its known entries are shape numbers, which
+    converting does not change."""
+    value = known(op.inputs[0])
+    return value if value is not None and has_unknown(value) else fold_by_kernel(op, known, [value])
+
+
 register_op("Cast", shape=lambda inputs, DstT: [(inputs[0].shape, DstT)],
-            kernel=lambda xp, x, DstT: x.astype(DstT.as_numpy_dtype))
+            kernel=lambda ctx, x, DstT: x.astype(DstT.as_numpy_dtype), fold=_cast_fold)
 
 
 @register_gradient("Cast")

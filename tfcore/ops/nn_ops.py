@@ -1,7 +1,7 @@
 """Neural-network helpers: bias_add, xw_plus_b, l2_loss, l2_normalize, moments, in_top_k, dropout
 and embedding_lookup (tf.nn.*).
 
-Each op is one block: public wrapper, shape function, kernel (against `xp`), gradient; some are
+Each op is one block: public wrapper, shape function, kernel (against `ctx.xp`), gradient; some are
 built from other ops. Activations live in activation_ops.py, cross-entropy in xent_ops.py,
 convolution and pooling in conv_ops.py.
 """
@@ -15,7 +15,17 @@ from tfcore.framework.common_shapes import check_same_dtype
 from tfcore.framework.graph import apply_op, convert_to_tensor
 from tfcore.framework.registry import NotDifferentiable, register_gradient, register_op
 from tfcore.framework.tensor_shape import TensorShape
-from tfcore.ops import array_ops, comparison_ops, elementwise_ops, math_ops, reduction_ops, slicing_ops
+from tfcore.ops import (
+    array_ops,
+    binary_ops,
+    comparison_ops,
+    dimension_ops,
+    elementwise_ops,
+    gather_ops,
+    math_ops,
+    random_ops,
+    reduction_ops,
+)
 from tfcore.ops.activation_ops import _float_input
 from tfcore.ops.scopes import name_scope
 
@@ -71,7 +81,8 @@ def _bias_add_shape(inputs, data_format):
     return [(value.shape, dtype)]
 
 
-def _bias_add_kernel(xp, value, bias, data_format, out=None):
+def _bias_add_kernel(ctx, value, bias, data_format):
+    xp, out = ctx.xp, ctx.out
     if data_format == "NCHW":
         bias = bias.reshape((-1,) + (1,) * (value.ndim - 2))
     return xp.add(value, bias, out=out)
@@ -93,7 +104,8 @@ def _bias_add_grad_shape(inputs, data_format):
     return [(TensorShape([channels]), grad.dtype.base_dtype)]
 
 
-def _bias_add_grad_kernel(xp, grad, data_format):
+def _bias_add_grad_kernel(ctx, grad, data_format):
+    xp = ctx.xp
     if data_format != "NCHW" and grad.ndim > 2:
         # Channels last: sum over axis 1 first, whose rows are long contiguous runs, then over the
         # rest. NumPy's one-step sum over all leading axes walks the pixels one channel vector at a
@@ -137,7 +149,7 @@ def l2_loss(t, name=None):
 
 
 register_op("L2Loss", shape=lambda inputs: [(TensorShape([]), inputs[0].dtype.base_dtype)],
-            kernel=lambda xp, t: xp.sum(t * t) / 2)
+            kernel=lambda ctx, t: ctx.xp.sum(t * t) / 2)
 
 
 @register_gradient("L2Loss")
@@ -156,7 +168,7 @@ def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
         x = convert_to_tensor(x, name="x")
         square_sum = reduction_ops.reduce_sum(x * x, axis, keepdims=True)
         floor = np.asarray(epsilon, x.dtype.as_numpy_dtype)
-        inv_norm = elementwise_ops.rsqrt(elementwise_ops.maximum(square_sum, floor))
+        inv_norm = elementwise_ops.rsqrt(binary_ops.maximum(square_sum, floor))
         return math_ops.multiply(x, inv_norm, name=scope)
 
 
@@ -170,8 +182,8 @@ def moments(x, axes, shift=None, name=None, keep_dims=None, keepdims=None):
         deviation = x - array_ops.stop_gradient(mean)
         variance = reduction_ops.reduce_mean(deviation * deviation, axes, keepdims=True, name="variance")
         if not keep:
-            mean = array_ops.squeeze(mean, axes)
-            variance = array_ops.squeeze(variance, axes)
+            mean = dimension_ops.squeeze(mean, axes)
+            variance = dimension_ops.squeeze(variance, axes)
         return mean, variance
 
 
@@ -205,7 +217,8 @@ def _in_top_k_shape(inputs):
     return [(TensorShape([batch]), dtypes.bool)]
 
 
-def _in_top_k_kernel(xp, predictions, targets, k):
+def _in_top_k_kernel(ctx, predictions, targets, k):
+    xp = ctx.xp
     rows, classes = predictions.shape
     valid = (targets >= 0) & (targets < classes)
     target_score = predictions[xp.arange(rows), xp.where(valid, targets, 0)]
@@ -214,7 +227,7 @@ def _in_top_k_kernel(xp, predictions, targets, k):
     return valid & finite & (higher < k)
 
 
-register_op("InTopKV2", shape=_in_top_k_shape, kernel=_in_top_k_kernel)
+register_op("InTopKV2", shape=_in_top_k_shape, kernel=_in_top_k_kernel, host_memory=(2,))
 NotDifferentiable("InTopKV2")
 
 
@@ -229,7 +242,6 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None
     TF1's signature; `rate` = 1 - keep_prob is accepted instead. The mask is drawn anew on every
     run from a uniform sample of `noise_shape` (default: x's shape; a 1 broadcasts the mask).
     """
-    from tfcore.ops import random_ops
 
     if (keep_prob is None) == (rate is None):
         raise ValueError("Specify exactly one of keep_prob and rate")
@@ -275,4 +287,4 @@ def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_
     with name_scope(name, "embedding_lookup") as scope:
         params = convert_to_tensor(params, name="params")
         ids = convert_to_tensor(ids, name="ids")
-        return array_ops.identity(slicing_ops.gather(params, ids, name=scope))
+        return array_ops.identity(gather_ops.gather(params, ids, name=scope))

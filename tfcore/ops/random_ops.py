@@ -20,8 +20,8 @@ from tfcore.framework.constant_folding import partial_shape_value
 from tfcore.framework.graph import Tensor, apply_op, convert_to_tensor, get_default_graph
 from tfcore.framework.registry import NotDifferentiable, register_op
 from tfcore.framework.tensor_shape import TensorShape
+from tfcore.ops.argmax_ops import _static_int
 from tfcore.ops.math_ops import add
-from tfcore.ops.reduction_ops import _static_int
 
 # Public names, exported as tf.<name> (keep this list in step with the blocks below).
 __all__ = [
@@ -137,7 +137,7 @@ def _standard_normal_kernel(ctx, shape, dtype, seed, seed2):
     return ctx.xp.asarray(values, dtype=dtype.as_numpy_dtype)
 
 
-register_op("RandomStandardNormal", shape=_sample_shape, kernel=_standard_normal_kernel, stateful=True)
+register_op("RandomStandardNormal", shape=_sample_shape, kernel=_standard_normal_kernel, host_only=True)
 NotDifferentiable("RandomStandardNormal")
 
 
@@ -164,7 +164,7 @@ def _truncated_normal_kernel(ctx, shape, dtype, seed, seed2):
     return ctx.xp.asarray(values, dtype=dtype.as_numpy_dtype)
 
 
-register_op("TruncatedNormal", shape=_sample_shape, kernel=_truncated_normal_kernel, stateful=True)
+register_op("TruncatedNormal", shape=_sample_shape, kernel=_truncated_normal_kernel, host_only=True)
 NotDifferentiable("TruncatedNormal")
 
 
@@ -197,7 +197,7 @@ def _uniform_kernel(ctx, shape, dtype, seed, seed2):
     return ctx.xp.asarray(values, dtype=dtype.as_numpy_dtype)
 
 
-register_op("RandomUniform", shape=_sample_shape, kernel=_uniform_kernel, stateful=True)
+register_op("RandomUniform", shape=_sample_shape, kernel=_uniform_kernel, host_only=True)
 NotDifferentiable("RandomUniform")
 
 
@@ -216,7 +216,7 @@ def _uniform_int_kernel(ctx, shape, minval, maxval, seed, seed2):
     return ctx.xp.asarray(values)
 
 
-register_op("RandomUniformInt", shape=_uniform_int_shape, kernel=_uniform_int_kernel, stateful=True)
+register_op("RandomUniformInt", shape=_uniform_int_shape, kernel=_uniform_int_kernel, host_only=True)
 NotDifferentiable("RandomUniformInt")
 
 
@@ -239,7 +239,7 @@ def _shuffle_kernel(ctx, value, seed, seed2):
 
 
 register_op("RandomShuffle", shape=lambda inputs, **seeds: [(inputs[0].shape, inputs[0].dtype.base_dtype)],
-            kernel=_shuffle_kernel, stateful=True)
+            kernel=_shuffle_kernel, host_only=True)
 NotDifferentiable("RandomShuffle")
 
 
@@ -282,7 +282,7 @@ def _multinomial_kernel(ctx, logits, num_samples, output_dtype, seed, seed2):
     return xp.minimum(chosen, logits.shape[1] - 1).astype(output_dtype.as_numpy_dtype)
 
 
-register_op("Multinomial", shape=_multinomial_shape, kernel=_multinomial_kernel, stateful=True)
+register_op("Multinomial", shape=_multinomial_shape, kernel=_multinomial_kernel, host_only=True)
 NotDifferentiable("Multinomial")
 
 

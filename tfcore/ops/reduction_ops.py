@@ -1,7 +1,8 @@
-"""Reductions (sum, mean, max, min, prod, all, any, logsumexp over axes), argmax/argmin, and the
-running reductions cumsum/cumprod.
+"""Reductions over axes: sum, mean, max, min, prod, all, any, and logsumexp built from them.
+The one-axis ops are beside this file: argmax/argmin in argmax_ops.py, the running reductions
+cumsum/cumprod in cumulative_ops.py.
 
-Each op is one block: public wrapper, shape function, kernel (against `xp`), gradient. Reduction
+Each op is one block: public wrapper, shape function, kernel (against `ctx.xp`), gradient. Reduction
 axes are attrs, known when the graph is built; a gradient reshapes the incoming gradient so that
 it broadcasts back over the reduced axes (`_keepdims_grad`).
 """
@@ -9,22 +10,20 @@ it broadcasts back over the reduced axes (`_keepdims_grad`).
 import numpy as np
 
 from tfcore.framework import dtypes
-from tfcore.framework.common_shapes import normalize_axis, unchanged
-from tfcore.framework.constant_folding import constant_value
+from tfcore.framework.constant_folding import constant_value, fold_by_kernel
 from tfcore.framework.graph import Tensor, apply_op, convert_to_tensor, get_default_graph
 from tfcore.framework.registry import NotDifferentiable, register_gradient, register_op
 from tfcore.framework.tensor_shape import TensorShape
 from tfcore.ops.array_ops import _shape_of, broadcast_to, reshape, shape, size, stop_gradient, zeros_like
 from tfcore.ops.comparison_ops import equal, where
+from tfcore.ops.cumulative_ops import cumprod
 from tfcore.ops.elementwise_ops import exp, is_finite, log
-from tfcore.ops.math_ops import _NUMBERS, _require_dtypes, add, cast, multiply, real_div, subtract
+from tfcore.ops.math_ops import _require_dtypes, add, cast, multiply, real_div, subtract
 
 # Public names, exported as tf.<name> (keep this list in step with the blocks below).
 __all__ = [
     "reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod", "reduce_all", "reduce_any",
     "reduce_logsumexp",
-    "argmax", "argmin", "arg_max", "arg_min",
-    "cumsum", "cumprod",
 ]
 
 
@@ -93,7 +92,8 @@ def _reduced_shape_shape(inputs, axis):
     return [(TensorShape([None]).merge_with(input_shape.shape), input_shape.dtype.base_dtype)]
 
 
-def _reduced_shape_kernel(xp, input_shape, axis):
+def _reduced_shape_kernel(ctx, input_shape, axis):
+    xp = ctx.xp
     if axis is None:
         return xp.ones_like(input_shape)
     reduced = xp.zeros(input_shape.shape, dtype=bool)
@@ -101,7 +101,8 @@ def _reduced_shape_kernel(xp, input_shape, axis):
     return xp.where(reduced, 1, input_shape).astype(input_shape.dtype)
 
 
-register_op("ReducedShape", shape=_reduced_shape_shape, kernel=_reduced_shape_kernel)
+register_op("ReducedShape", shape=_reduced_shape_shape, kernel=_reduced_shape_kernel,
+            host_only=True, fold=fold_by_kernel)
 NotDifferentiable("ReducedShape")
 
 
@@ -123,7 +124,7 @@ def reduce_sum(input_tensor, axis=None, keepdims=None, name=None, reduction_indi
 
 
 register_op("Sum", shape=_reduction_shape,
-            kernel=lambda xp, x, axis, keepdims: xp.sum(x, axis=axis, keepdims=keepdims))
+            kernel=lambda ctx, x, axis, keepdims: ctx.xp.sum(x, axis=axis, keepdims=keepdims))
 
 
 @register_gradient("Sum")
@@ -137,7 +138,8 @@ def reduce_mean(input_tensor, axis=None, keepdims=None, name=None, reduction_ind
     return reduction("Mean", input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
 
 
-def _mean_kernel(xp, x, axis, keepdims):
+def _mean_kernel(ctx, x, axis, keepdims):
+    xp = ctx.xp
     result = xp.mean(x, axis=axis, keepdims=keepdims)
     if x.dtype.kind in "iu":  # TF's integer mean truncates
         count = max(1, x.size // max(1, result.size))
@@ -178,9 +180,9 @@ def reduce_min(input_tensor, axis=None, keepdims=None, name=None, reduction_indi
 
 
 register_op("Max", shape=_reduction_shape,
-            kernel=lambda xp, x, axis, keepdims: xp.max(x, axis=axis, keepdims=keepdims))
+            kernel=lambda ctx, x, axis, keepdims: ctx.xp.max(x, axis=axis, keepdims=keepdims))
 register_op("Min", shape=_reduction_shape,
-            kernel=lambda xp, x, axis, keepdims: xp.min(x, axis=axis, keepdims=keepdims))
+            kernel=lambda ctx, x, axis, keepdims: ctx.xp.min(x, axis=axis, keepdims=keepdims))
 
 
 @register_gradient("Max")
@@ -203,7 +205,7 @@ def reduce_prod(input_tensor, axis=None, keepdims=None, name=None, reduction_ind
 
 
 register_op("Prod", shape=_reduction_shape,
-            kernel=lambda xp, x, axis, keepdims: xp.prod(x, axis=axis, keepdims=keepdims, dtype=x.dtype))
+            kernel=lambda ctx, x, axis, keepdims: ctx.xp.prod(x, axis=axis, keepdims=keepdims, dtype=x.dtype))
 
 
 @register_gradient("Prod")
@@ -251,9 +253,9 @@ def reduce_any(input_tensor, axis=None, keepdims=None, name=None, reduction_indi
 
 
 register_op("All", shape=_bool_reduction_shape,
-            kernel=lambda xp, x, axis, keepdims: xp.all(x, axis=axis, keepdims=keepdims))
+            kernel=lambda ctx, x, axis, keepdims: ctx.xp.all(x, axis=axis, keepdims=keepdims))
 register_op("Any", shape=_bool_reduction_shape,
-            kernel=lambda xp, x, axis, keepdims: xp.any(x, axis=axis, keepdims=keepdims))
+            kernel=lambda ctx, x, axis, keepdims: ctx.xp.any(x, axis=axis, keepdims=keepdims))
 NotDifferentiable("All")
 NotDifferentiable("Any")
 
@@ -276,142 +278,3 @@ def reduce_logsumexp(input_tensor, axis=None, keepdims=None, name=None, reductio
             target = result.shape.as_list() if result.shape.is_fully_defined() else shape(result)
             shift = reshape(shift, target)
         return add(result, shift, name=scope)
-
-
-# ================================================================================================
-# ArgMax, ArgMin
-# ================================================================================================
-
-
-def _static_int(value, what):
-    """A Python int from an int or a constant tensor (ValueError when only known at run time)."""
-    if isinstance(value, Tensor):
-        known = constant_value(value)
-        if known is None:
-            raise ValueError(f"tfcore needs `{what}` known when the graph is built (got the computed "
-                             f"tensor {value.name}).")
-        value = known
-    return int(np.asarray(value).reshape(()))
-
-
-def _arg_reduce(op_type, input, axis, dimension, output_type, name):
-    if axis is not None and dimension is not None:
-        raise ValueError("Cannot specify both 'axis' and 'dimension'")
-    axis = _static_int(axis if axis is not None else dimension if dimension is not None else 0, "axis")
-    x = convert_to_tensor(input, name="input")
-    output_type = dtypes.as_dtype(output_type).base_dtype
-    if output_type not in (dtypes.int32, dtypes.int64):
-        raise TypeError(f"output_type must be int32 or int64, got {output_type.name}")
-    return apply_op(op_type, [x], {"axis": axis, "output_type": output_type}, name=name)
-
-
-def argmax(input, axis=None, name=None, dimension=None, output_type=dtypes.int64):
-    """The index of the largest value along `axis` (default 0); NOTE: the first one on ties."""
-    return _arg_reduce("ArgMax", input, axis, dimension, output_type, name)
-
-
-def argmin(input, axis=None, name=None, dimension=None, output_type=dtypes.int64):
-    """The index of the smallest value along `axis` (default 0); NOTE: the first one on ties."""
-    return _arg_reduce("ArgMin", input, axis, dimension, output_type, name)
-
-
-def arg_max(input, dimension, output_type=dtypes.int64, name=None):
-    """Old name of argmax."""
-    return argmax(input, dimension=dimension, output_type=output_type, name=name)
-
-
-def arg_min(input, dimension, output_type=dtypes.int64, name=None):
-    """Old name of argmin."""
-    return argmin(input, dimension=dimension, output_type=output_type, name=name)
-
-
-def _arg_reduce_shape(inputs, axis, output_type):
-    x = inputs[0]
-    _require_dtypes("ArgMax/ArgMin", inputs, _NUMBERS, "a number type")
-    if x.shape.ndims is None:
-        return [(TensorShape(None), output_type)]
-    if x.shape.ndims == 0:
-        raise ValueError("Expected a tensor of rank at least 1 for ArgMax/ArgMin, got a scalar")
-    axis = normalize_axis(axis, x.shape.ndims)
-    dims = x.shape.as_list()
-    return [(TensorShape(dims[:axis] + dims[axis + 1:]), output_type)]
-
-
-def _argmax_kernel(xp, x, axis, output_type):
-    return xp.argmax(x, axis=axis).astype(output_type.as_numpy_dtype)
-
-
-def _argmin_kernel(xp, x, axis, output_type):
-    return xp.argmin(x, axis=axis).astype(output_type.as_numpy_dtype)
-
-
-register_op("ArgMax", shape=_arg_reduce_shape, kernel=_argmax_kernel)
-register_op("ArgMin", shape=_arg_reduce_shape, kernel=_argmin_kernel)
-NotDifferentiable("ArgMax")
-NotDifferentiable("ArgMin")
-
-
-# ================================================================================================
-# Cumsum, Cumprod
-# ================================================================================================
-
-
-def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
-    """Running sums along `axis`: [a, b, c] -> [a, a+b, a+b+c] (exclusive: [0, a, a+b]; reverse:
-    from the end)."""
-    return _scan("Cumsum", x, axis, exclusive, reverse, name)
-
-
-def cumprod(x, axis=0, exclusive=False, reverse=False, name=None):
-    """Running products along `axis`: [a, b, c] -> [a, ab, abc] (exclusive: [1, a, ab])."""
-    return _scan("Cumprod", x, axis, exclusive, reverse, name)
-
-
-def _scan(op_type, x, axis, exclusive, reverse, name):
-    x = convert_to_tensor(x, name="x")
-    axis = _static_int(axis, "axis")
-    if x.shape.ndims is not None:
-        axis = normalize_axis(axis, x.shape.ndims)
-    return apply_op(op_type, [x], {"axis": axis, "exclusive": bool(exclusive), "reverse": bool(reverse)},
-                    name=name)
-
-
-def _scan_kernel(running, identity):
-    def kernel(xp, x, axis, exclusive, reverse):
-        if reverse:
-            x = xp.flip(x, axis)
-        out = running(xp, x, axis)
-        if exclusive:  # shift by one along the axis, starting from the identity
-            first = list(x.shape)
-            first[axis] = 1
-            body = [slice(None)] * x.ndim
-            body[axis] = slice(0, x.shape[axis] - 1)
-            out = xp.concatenate([xp.full(first, identity, dtype=x.dtype), out[tuple(body)]], axis=axis)
-        return xp.flip(out, axis) if reverse else out
-    return kernel
-
-
-register_op("Cumsum", shape=unchanged,
-            kernel=_scan_kernel(lambda xp, x, axis: xp.cumsum(x, axis=axis, dtype=x.dtype), 0))
-register_op("Cumprod", shape=unchanged,
-            kernel=_scan_kernel(lambda xp, x, axis: xp.cumprod(x, axis=axis, dtype=x.dtype), 1))
-
-
-@register_gradient("Cumsum")
-def _CumsumGrad(op, grad):
-    """Each input adds into every later running sum: the gradient is the running sum of grad taken
-    from the other end."""
-    return [cumsum(grad, op.get_attr("axis"), exclusive=op.get_attr("exclusive"),
-                   reverse=not op.get_attr("reverse"))]
-
-
-@register_gradient("Cumprod")
-def _CumprodGrad(op, grad):
-    """d(out_j)/dx_i = out_j / x_i for every j the product includes: sum them from the other end.
-
-    NOTE: divides by x, so (as in TF) it is not defined where x is 0.
-    """
-    x = op.inputs[0]
-    axis, exclusive, reverse = (op.get_attr(a) for a in ("axis", "exclusive", "reverse"))
-    summed = cumsum(multiply(op.outputs[0], grad), axis, exclusive=exclusive, reverse=not reverse)
-    return [real_div(summed, x)]

@@ -11,6 +11,8 @@ import contextlib
 from tfcore.framework import dtypes
 from tfcore.framework.graph import GraphKeys, Tensor, get_default_graph
 from tfcore.framework.tensor_shape import as_shape
+from tfcore.ops import init_ops
+from tfcore.ops.constant_op import constant, to_numpy
 from tfcore.ops.variables import Variable
 
 __all__ = [
@@ -124,11 +126,16 @@ class _VariableStore:
         self.default_name_counts = {}
 
 
+# The graph collection holding a graph's variable store (TF keeps it in a collection too).
+_VARIABLE_STORE_KEY = ("__variable_store",)
+
+
 def _store(graph=None):
-    graph = graph or get_default_graph()
-    if graph._var_scope_store is None:
-        graph._var_scope_store = _VariableStore()
-    return graph._var_scope_store
+    """The graph's variable store: its variables by name, the scope in force and name counts."""
+    collection = (graph or get_default_graph()).get_collection_ref(_VARIABLE_STORE_KEY)
+    if not collection:
+        collection.append(_VariableStore())
+    return collection[0]
 
 
 def get_variable_scope():
@@ -219,7 +226,6 @@ def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=Non
                          "Did you mean to set reuse=tf.AUTO_REUSE in VarScope?")
     initializer = initializer if initializer is not None else scope.initializer
     if initializer is None:
-        from tfcore.ops import init_ops
         initializer = init_ops.glorot_uniform_initializer() if dtype.is_floating else \
             init_ops.zeros_initializer()
     if callable(initializer) and not isinstance(initializer, Tensor):
@@ -232,7 +238,6 @@ def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=Non
             return initializer(init_shape, dtype=dtype, partition_info=None)
     else:
         if shape is not None and not isinstance(initializer, Tensor):
-            from tfcore.ops.constant_op import constant
             initial_value = constant(initializer, dtype=dtype, shape=shape.as_list())
         else:
             initial_value = initializer
@@ -253,7 +258,6 @@ def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=Non
 def _variable_dtype(dtype, initializer, scope):
     """The new variable's dtype: explicit, else that of a value initializer, else the scope's."""
     if initializer is not None and not callable(initializer) or isinstance(initializer, Tensor):
-        from tfcore.ops.constant_op import to_numpy
         init_dtype = initializer.dtype.base_dtype if isinstance(initializer, Tensor) else \
             to_numpy(initializer)[1]
         if dtype is None:

@@ -6,6 +6,7 @@
 
 from tfcore.framework import dtypes
 from tfcore.framework.graph import Tensor, convert_to_tensor, get_default_graph
+from tfcore.ops.binary_ops import floordiv, floormod, pow
 from tfcore.ops.comparison_ops import (
     greater,
     greater_equal,
@@ -16,7 +17,7 @@ from tfcore.ops.comparison_ops import (
     logical_or,
     logical_xor,
 )
-from tfcore.ops.elementwise_ops import abs, floordiv, floormod, pow
+from tfcore.ops.elementwise_ops import abs
 from tfcore.ops.math_ops import (
     _binary,
     _convert_operand,

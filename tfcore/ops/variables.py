@@ -11,6 +11,7 @@ from tfcore.framework import dtypes, errors
 from tfcore.framework.graph import (
     GraphKeys,
     Tensor,
+    _require_default_session,
     apply_op,
     convert_to_tensor,
     get_default_graph,
@@ -19,6 +20,7 @@ from tfcore.framework.graph import (
 from tfcore.framework.registry import NotDifferentiable, register_op
 from tfcore.framework.tensor_shape import TensorShape, as_shape
 from tfcore.ops.array_ops import identity
+from tfcore.ops.control_flow_ops import cond, group, no_op
 
 # Public names, exported as tf.<name> (keep this list in step with the blocks below).
 __all__ = [
@@ -45,7 +47,8 @@ __all__ = [
 # VariableV2: the variable itself (the plan reads the session's store; see client/plan.py)
 # ================================================================================================
 
-register_op("VariableV2", shape=lambda inputs, shape, dtype: [(shape, dtype._as_ref())], kernel=None)
+register_op("VariableV2", shape=lambda inputs, shape, dtype: [(shape, dtype._as_ref())], kernel=None,
+            variable=True)
 NotDifferentiable("VariableV2")
 
 
@@ -90,10 +93,10 @@ def _assign_update_shape(inputs, use_locking=False):
     return _assign_shape(inputs)
 
 
-register_op("Assign", shape=_assign_shape, kernel=_assign_kernel, stateful=True, ref_inputs=(0,))
-register_op("AssignAdd", shape=_assign_update_shape, kernel=_assign_update_kernel(+1), stateful=True,
+register_op("Assign", shape=_assign_shape, kernel=_assign_kernel, ref_inputs=(0,))
+register_op("AssignAdd", shape=_assign_update_shape, kernel=_assign_update_kernel(+1),
             ref_inputs=(0,))
-register_op("AssignSub", shape=_assign_update_shape, kernel=_assign_update_kernel(-1), stateful=True,
+register_op("AssignSub", shape=_assign_update_shape, kernel=_assign_update_kernel(-1),
             ref_inputs=(0,))
 for _t in ("Assign", "AssignAdd", "AssignSub"):
     NotDifferentiable(_t)
@@ -136,7 +139,7 @@ def assign_sub(ref, value, use_locking=None, name=None):
 # ================================================================================================
 
 register_op("IsVariableInitialized", shape=lambda inputs, **a: [(TensorShape([]), dtypes.bool)],
-            kernel=lambda ctx, ref: ref.initialized, stateful=True, ref_inputs=(0,))
+            kernel=lambda ctx, ref: ref.initialized, ref_inputs=(0,))
 NotDifferentiable("IsVariableInitialized")
 
 
@@ -224,7 +227,6 @@ class Variable:
 
     def initialized_value(self):
         """The value once initialized: the initial value when not yet initialized."""
-        from tfcore.ops.control_flow_ops import cond
         with get_default_graph().control_dependencies(None):
             return cond(is_variable_initialized(self), self.read_value, lambda: self._initial_value)
 
@@ -233,10 +235,11 @@ class Variable:
         return self._variable.eval(session=session)
 
     def load(self, value, session=None):
-        """Assign `value` directly in `session` without adding ops to the graph each call."""
-        from tfcore.framework.graph import _require_default_session
+        """Assign `value` in `session` without adding ops to the graph: as TF does, it runs the
+        variable's initializer with the initial value fed."""
         session = session or _require_default_session("load")
-        session._store.values[self.op.name] = convert_value(value, self.dtype.base_dtype)
+        initial = self._initializer_op.inputs[1]
+        session.run(self._initializer_op, {initial: convert_value(value, self.dtype.base_dtype)})
 
     def assign(self, value, use_locking=False, name=None, read_value=True):
         return assign(self._variable, value, use_locking=use_locking, name=name)
@@ -323,7 +326,6 @@ def moving_average_variables(scope=None):
 
 def variables_initializer(var_list, name="init"):
     """One op that runs the initializers of `var_list`."""
-    from tfcore.ops.control_flow_ops import group, no_op
     if var_list:
         return group(*[v.initializer for v in var_list], name=name)
     return no_op(name=name)

@@ -11,7 +11,7 @@ from tfcore.framework.common_shapes import check_same_dtype, normalize_axis
 from tfcore.framework.graph import apply_op, convert_to_tensor
 from tfcore.framework.registry import register_gradient, register_op
 from tfcore.framework.tensor_shape import TensorShape
-from tfcore.ops import array_ops, math_ops, reduction_ops
+from tfcore.ops import array_ops, dimension_ops, math_ops, reduction_ops
 from tfcore.ops.activation_ops import _float_input, _softmax_axis, log_softmax, softmax, softplus
 from tfcore.ops.scopes import name_scope
 
@@ -57,7 +57,8 @@ def _xent_shape(inputs):
     return [(TensorShape([shape[0].value]), dtype), (shape, dtype)]
 
 
-def _softmax_xent_kernel(xp, logits, labels):
+def _softmax_xent_kernel(ctx, logits, labels):
+    xp = ctx.xp
     log_probs = _log_probs(xp, logits)
     loss = -xp.sum(labels * log_probs, axis=1)
     return loss, xp.exp(log_probs) - labels
@@ -106,7 +107,7 @@ def _move_axis_last(t, axis):
     if rank is None:
         raise ValueError("softmax_cross_entropy_with_logits needs a known rank for a non-last axis")
     perm = [i for i in range(rank) if i != axis] + [axis]
-    return array_ops.transpose(t, perm)
+    return dimension_ops.transpose(t, perm)
 
 
 def _as_matrix(t):
@@ -176,7 +177,8 @@ def _sparse_xent_shape(inputs):
             (TensorShape([batch, classes]), logits.dtype.base_dtype)]
 
 
-def _sparse_xent_kernel(xp, logits, labels):
+def _sparse_xent_kernel(ctx, logits, labels):
+    xp = ctx.xp
     rows, classes = logits.shape
     bad = (labels < 0) | (labels >= classes)
     if bool(xp.any(bad)):

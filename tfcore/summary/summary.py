@@ -86,7 +86,7 @@ def scalar(name, tensor, collections=None, family=None):
     return summary
 
 
-def _scalar_summary_kernel(xp, value, tag):
+def _scalar_summary_kernel(ctx, value, tag):
     value = _on_host(value)
     if value.shape != ():
         raise errors.InvalidArgumentError(
@@ -112,7 +112,7 @@ def histogram(name, values, collections=None, family=None):
     return summary
 
 
-def _histogram_summary_kernel(xp, values, tag):
+def _histogram_summary_kernel(ctx, values, tag):
     try:
         histo = histogram_buckets.histogram_proto(_on_host(values))
     except ValueError:
@@ -150,7 +150,7 @@ def image(name, tensor, max_outputs=3, collections=None, family=None):
     return summary
 
 
-def _image_summary_kernel(xp, images, tag, max_images):
+def _image_summary_kernel(ctx, images, tag, max_images):
     try:
         pictures = png.image_protos(_on_host(images), max_outputs=max_images)
     except ValueError as e:
@@ -178,7 +178,7 @@ def text(name, tensor, collections=None):
     return summary
 
 
-def _tensor_summary_kernel(xp, tensor, tag, plugin_name):
+def _tensor_summary_kernel(ctx, tensor, tag, plugin_name):
     value = proto.summary_value(tag, tensor=proto.tensor(_on_host(tensor)),
                                 metadata=proto.summary_metadata(plugin_name))
     return _string_scalar(proto.summary([value]))
@@ -206,7 +206,7 @@ def merge(inputs, collections=None, name=None):
     return merged
 
 
-def _merge_summary_kernel(xp, *summaries):
+def _merge_summary_kernel(ctx, *summaries):
     # A Summary is a list of repeated field-1 Values, so concatenating the bytes merges them.
     parts, seen = [], set()
     for array in summaries:

@@ -8,7 +8,7 @@ for a Python float), step and decay_steps included, as in TensorFlow; `decay_ste
 """
 
 from tfcore.framework.graph import convert_to_tensor, get_default_graph
-from tfcore.ops import comparison_ops, elementwise_ops, math_ops
+from tfcore.ops import binary_ops, comparison_ops, elementwise_ops, math_ops
 from tfcore.ops.constant_op import constant
 from tfcore.ops.control_flow_ops import cond
 from tfcore.ops.math_ops import cast
@@ -49,7 +49,7 @@ def exponential_decay(learning_rate, global_step, decay_steps, decay_rate, stair
     with get_default_graph().name_scope(name or "ExponentialDecay") as scope:
         learning_rate, p = _step_fraction(learning_rate, global_step, decay_steps, staircase)
         decay_rate = cast(decay_rate, learning_rate.dtype.base_dtype)
-        return math_ops.multiply(learning_rate, elementwise_ops.pow(decay_rate, p), name=scope)
+        return math_ops.multiply(learning_rate, binary_ops.pow(decay_rate, p), name=scope)
 
 
 def natural_exp_decay(learning_rate, global_step, decay_steps, decay_rate, staircase=False, name=None):
@@ -99,9 +99,9 @@ def polynomial_decay(learning_rate, global_step, decay_steps, end_learning_rate=
                                         elementwise_ops.ceil(step / decay_steps))
             steps = math_ops.multiply(steps, multiplier)
         else:
-            step = elementwise_ops.minimum(step, steps)
+            step = binary_ops.minimum(step, steps)
         p = math_ops.divide(step, steps)
-        decayed = math_ops.multiply(learning_rate - end_learning_rate, elementwise_ops.pow(1 - p, power))
+        decayed = math_ops.multiply(learning_rate - end_learning_rate, binary_ops.pow(1 - p, power))
         return math_ops.add(decayed, end_learning_rate, name=scope)
 
 

@@ -13,7 +13,7 @@ into the live variables with `Saver(ema.variables_to_restore())`.
 
 from tfcore.framework import dtypes
 from tfcore.framework.graph import GraphKeys, convert_to_tensor, get_default_graph
-from tfcore.ops import elementwise_ops
+from tfcore.ops import binary_ops
 from tfcore.ops.constant_op import constant
 from tfcore.ops.control_flow_ops import group
 from tfcore.ops.math_ops import cast
@@ -65,7 +65,7 @@ def _zero_debias(unbiased_var, value, one_minus_decay):
                                       shape=[], dtype=unbiased_var.dtype.base_dtype, trainable=False)
     update_biased = assign_sub(biased, (biased - value) * one_minus_decay)
     update_local_step = local_step.assign_add(1)
-    bias_factor = 1 - elementwise_ops.pow(1.0 - one_minus_decay, update_local_step)
+    bias_factor = 1 - binary_ops.pow(1.0 - one_minus_decay, update_local_step)
     return assign(unbiased_var, update_biased / bias_factor, name=scope_name + "/")
 
 
@@ -140,7 +140,7 @@ class ExponentialMovingAverage:
             decay = convert_to_tensor(self._decay, dtype=dtypes.float32, name="decay")
             if self._num_updates is not None:
                 num_updates = cast(self._num_updates, dtypes.float32, name="num_updates")
-                decay = elementwise_ops.minimum(decay, (1.0 + num_updates) / (10.0 + num_updates))
+                decay = binary_ops.minimum(decay, (1.0 + num_updates) / (10.0 + num_updates))
             updates = []
             for var in var_list:
                 avg = self._averages[var]

@@ -16,8 +16,8 @@ import numpy as np
 
 from tfcore.framework import errors
 from tfcore.framework.graph import Tensor, get_default_graph
-from tfcore.ops.array_ops import placeholder
 from tfcore.ops.control_flow_ops import group
+from tfcore.ops.placeholder_ops import placeholder
 from tfcore.ops.variables import Variable, assign, global_variables
 from tfcore.train import checkpoint_io, checkpoint_state
 
@@ -120,7 +120,7 @@ class Saver:
                           "control_inputs": [c.name for c in op.control_inputs], "device": op.device}
                          for op in graph.get_operations()],
                "collections": {k: [getattr(i, "name", str(i)) for i in graph.get_collection(k)]
-                               for k in graph.get_all_collection_keys()}}
+                               for k in graph.get_all_collection_keys() if isinstance(k, str)}}
         if filename:
             checkpoint_io.atomic_write_bytes(filename, json.dumps(doc, indent=1).encode("utf-8"))
         return doc

@@ -80,7 +80,7 @@ def _apply_gradient_descent_kernel(ctx, var, alpha, delta, use_locking=False):
 
 
 register_op("ApplyGradientDescent", shape=_apply_shape(1, {1}, 2), kernel=_apply_gradient_descent_kernel,
-            stateful=True, ref_inputs=(0,))
+            ref_inputs=(0,))
 NotDifferentiable("ApplyGradientDescent")
 
 
@@ -112,7 +112,7 @@ def _apply_momentum_kernel(ctx, var, accum, lr, grad, momentum, use_locking=Fals
 
 
 register_op("ApplyMomentum", shape=_apply_shape(2, {2, 4}, 3), kernel=_apply_momentum_kernel,
-            stateful=True, ref_inputs=(0, 1))
+            ref_inputs=(0, 1))
 NotDifferentiable("ApplyMomentum")
 
 
@@ -159,7 +159,7 @@ def _apply_adam_kernel(ctx, var, m, v, beta1_power, beta2_power, lr, beta1, beta
 
 
 register_op("ApplyAdam", shape=_apply_shape(3, {3, 4, 5, 6, 7, 8}, 9), kernel=_apply_adam_kernel,
-            stateful=True, ref_inputs=(0, 1, 2))
+            ref_inputs=(0, 1, 2))
 NotDifferentiable("ApplyAdam")
 
 
@@ -194,7 +194,7 @@ def _apply_rms_prop_kernel(ctx, var, ms, mom, lr, rho, momentum, epsilon, grad, 
 
 
 register_op("ApplyRMSProp", shape=_apply_shape(3, {3, 4, 5, 6}, 7), kernel=_apply_rms_prop_kernel,
-            stateful=True, ref_inputs=(0, 1, 2))
+            ref_inputs=(0, 1, 2))
 NotDifferentiable("ApplyRMSProp")
 
 
@@ -236,7 +236,7 @@ def _apply_centered_rms_prop_kernel(ctx, var, mg, ms, mom, lr, rho, momentum, ep
 
 
 register_op("ApplyCenteredRMSProp", shape=_apply_shape(4, {4, 5, 6, 7}, 8),
-            kernel=_apply_centered_rms_prop_kernel, stateful=True, ref_inputs=(0, 1, 2, 3))
+            kernel=_apply_centered_rms_prop_kernel, ref_inputs=(0, 1, 2, 3))
 NotDifferentiable("ApplyCenteredRMSProp")
 
 
@@ -263,6 +263,5 @@ def _apply_adagrad_kernel(ctx, var, accum, lr, grad, use_locking=False, update_s
     return new
 
 
-register_op("ApplyAdagrad", shape=_apply_shape(2, {2}, 3), kernel=_apply_adagrad_kernel,
-            stateful=True, ref_inputs=(0, 1))
+register_op("ApplyAdagrad", shape=_apply_shape(2, {2}, 3), kernel=_apply_adagrad_kernel, ref_inputs=(0, 1))
 NotDifferentiable("ApplyAdagrad")

@@ -11,6 +11,7 @@ from tfcore.framework.graph import GraphKeys, Tensor, get_default_graph
 from tfcore.ops.constant_op import constant
 from tfcore.ops.scopes import get_variable
 from tfcore.ops.variables import Variable
+from tfcore.platform import tf_logging
 
 # Public names, exported as tf.train.<name>.
 __all__ = [
@@ -39,7 +40,6 @@ def get_global_step(graph=None):
         except KeyError:
             return None
     else:
-        from tfcore.platform import tf_logging
         tf_logging.error("Multiple tensors in global_step collection.")
         return None
     assert_global_step(step)

@@ -1,4 +1,5 @@
-"""Op specs for array ops (tfcore/ops/array_ops.py, slicing_ops.py, join_ops.py, index_ops.py):
+"""Op specs for array ops (tfcore/ops/array_ops.py, dimension_ops.py, slicing_ops.py, gather_ops.py,
+join_ops.py, pad_ops.py, index_ops.py):
 transpose, concat/split, expand_dims/squeeze, slicing (slice, strided_slice, `x[...]`), gather,
 tile, pad, range, one_hot, reverse, unique, boolean_mask, shape_n and meshgrid.
 

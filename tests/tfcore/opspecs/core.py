@@ -1,5 +1,6 @@
 """Op specs for the core ops: identity, placeholders with defaults, stack, cast, reshape, fill and
-the shape queries (tfcore/ops/array_ops.py, and stack from join_ops.py, cast from math_ops.py)."""
+the shape queries (tfcore/ops/array_ops.py, placeholder_ops.py, and stack from join_ops.py, cast
+from math_ops.py)."""
 
 import numpy as np
 

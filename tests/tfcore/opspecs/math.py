@@ -1,5 +1,6 @@
-"""Op specs for the math ops (tfcore/ops/math_ops.py, elementwise_ops.py, comparison_ops.py,
-reduction_ops.py, clip_ops.py, and check_numerics from check_numerics_ops.py).
+"""Op specs for the math ops (tfcore/ops/math_ops.py, elementwise_ops.py, binary_ops.py,
+comparison_ops.py, reduction_ops.py, argmax_ops.py, cumulative_ops.py, clip_ops.py, and
+check_numerics from check_numerics_ops.py).
 
 Rows named ".../grad_at_ties" (and similar) fetch gradients as outputs at points where central
 differences cannot check them (ties, kinks, zeros): there the reference states TF's convention and
