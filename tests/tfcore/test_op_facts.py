@@ -1,10 +1,10 @@
 """The facts op blocks give `register_op` are true of their kernels.
 
 The plan lets a kernel overwrite an input that dies at its op unless another value may share that
-array, which it learns from the facts alone: `forwards_inputs` (an output may be an input's array or
-a view of it), `ref_inputs` (the op reads or writes a variable) and `constant`. Every op of the
-op-spec table runs here, with its gradient ops, and each kernel's outputs are checked against its
-inputs: one that shares memory with an input must say so.
+array, which it learns from the facts alone: `forwards_inputs` (the inputs whose array an output
+may be, or be a view of), `ref_inputs` (the op reads or writes a variable) and `constant`. Every op
+of the op-spec table runs here, with its gradient ops, and each kernel's outputs are checked
+against its inputs: one that shares memory with an input must say so.
 """
 
 import numpy as np
@@ -26,12 +26,14 @@ def unannounced_sharing(monkeypatch):
         inputs = [values[s] for s in step.input_slots or ()]
         run_step(step, values, variables, trace, has_branches)
         op_def = getattr(step.op, "op_def", None)
-        if op_def is None or step.donors or op_def.forwards_inputs or op_def.ref_inputs or op_def.constant:
+        if op_def is None or step.donors or op_def.ref_inputs or op_def.constant:
             return
+        forwarded = range(len(inputs)) if op_def.forwards_inputs is True else op_def.forwards_inputs or ()
+        others = [a for i, a in enumerate(inputs) if isinstance(a, np.ndarray) and i not in forwarded
+                  and not any(a is inputs[j] for j in forwarded)]  # (one array fed to two inputs)
         for s in step.outputs:
             out = values[s]
-            if isinstance(out, np.ndarray) and any(
-                    isinstance(a, np.ndarray) and np.may_share_memory(out, a) for a in inputs):
+            if isinstance(out, np.ndarray) and any(np.may_share_memory(out, a) for a in others):
                 found.add(step.op.type)
 
     monkeypatch.setattr(plan, "_run_step", checking)

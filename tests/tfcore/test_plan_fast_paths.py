@@ -122,3 +122,17 @@ def test_im2col_in_pieces_equals_im2col_at_once(monkeypatch, strides, padding, d
         monkeypatch.setattr(conv_fast, "IM2COL_PIECE_BYTES", piece_bytes)
         for whole, pieces in zip(at_once, all_three()):
             np.testing.assert_allclose(pieces, whole, rtol=1e-12, atol=1e-12)
+
+
+def test_an_input_whose_views_are_dead_is_reused(graph, donations):
+    # `doubled` is read through a reshape first; once that view is dead, Relu may write into it.
+    x = tf.placeholder(tf.float32, [None, 120])
+    doubled = x * 2.0
+    total = tf.reduce_sum(tf.reshape(doubled, [-1]))
+    with tf.control_dependencies([total]):
+        y = tf.nn.relu(doubled)
+    with tf.Session() as sess:
+        got_total, got_y = sess.run([total, y], {x: NEGATIVE})
+    np.testing.assert_allclose(got_total, (NEGATIVE * 2).sum(), rtol=1e-5)
+    np.testing.assert_array_equal(got_y, np.maximum(NEGATIVE * 2, 0))
+    assert donations == ["Relu"]

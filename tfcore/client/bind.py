@@ -70,7 +70,10 @@ class Binder:
         self.feed_slots = [self.slot(t) for t in feed_tensors]
         self.where = dict.fromkeys(feed_tensors, CPU)  # tensor -> device holding its value
         self.done_slots = {}  # op -> slot holding its liveness (for control inputs)
-        self.shared_slots = set()  # slots whose array another value may share: never overwritten
+        # Buffer reuse (the lifetimes pass): slots that may hold one array, and slots whose array a
+        # variable or a constant may hold too (never overwritten).
+        self.alias_groups = []
+        self.outside_slots = set()
         self.steps = []
 
     def slot(self, key):
@@ -104,9 +107,14 @@ class Binder:
         sources = [self.source(op, i, t, device) for i, t in enumerate(op.inputs)]
         outputs = [self.slot(t) for t in op.outputs]
         self.where.update(dict.fromkeys(op.outputs, placement.output_device(op, device)))
-        if op_def.forwards_inputs or op_def.constant or op_def.ref_inputs:  # arrays shared with others
-            self.shared_slots.update(outputs)
-            self.shared_slots.update(p for kind, p in sources if kind == SLOT)
+        slot_inputs = [p for kind, p in sources if kind == SLOT]
+        forwarded = _positions(op_def.forwards_inputs, len(sources))
+        if forwarded:  # an output may be (a view of) one of these inputs' arrays
+            self.alias_groups.append([sources[i][1] for i in forwarded if sources[i][0] == SLOT] + outputs)
+            if any(sources[i][0] != SLOT for i in forwarded):  # ... of a variable's value
+                self.outside_slots.update(outputs)
+        if op_def.constant or op_def.ref_inputs:  # a constant's array; a value a variable now holds
+            self.outside_slots.update(outputs + (slot_inputs if op_def.ref_inputs else []))
         ctx = KernelContext(placement.kernel_module(op, device), op, self.state.random_state)
         reusable = tuple(i for i in op_def.reuses_inputs if not _known_small(op.inputs[i]))
         self.steps.append(Step(op, device, self.kernel(op, device), ctx, sources, outputs,
@@ -150,6 +158,11 @@ class Binder:
         if self.placed[e.op].is_host:
             return VAR, e.op.name
         return VAR_COPY, (e.op.name, self.placed[e.op], CPU)
+
+
+def _positions(fact, n):
+    """The input positions a fact names: a tuple of them, True for all `n`, False for none."""
+    return tuple(range(n)) if fact is True else tuple(fact or ())
 
 
 def _constant_kernel(ctx, value):

@@ -63,7 +63,7 @@ class Plan:
         self.num_slots = len(binder.slots)
         self.done_slots = binder.done_slots
         kept = {p for kind, p in self.fetch_sources if kind == SLOT}
-        _lifetimes(self.steps, kept, set(self.feed_slots) | binder.shared_slots)
+        _lifetimes(self.steps, kept, set(self.feed_slots) | binder.outside_slots, binder.alias_groups)
         # Only a `cond` (its switch ops) makes dead values; without one no step checks for them.
         self.has_branches = any(op.op_def.branch == "switch" for op in order)
 
@@ -157,10 +157,14 @@ def _ref_inputs(op):
 
 
 # --- pass 5: lifetimes ---------------------------------------------------------------------------
-def _lifetimes(steps, kept, never_donated):
+def _lifetimes(steps, kept, never_donated, alias_groups):
     """Free each slot after its last reader (fetched slots, `kept`, stay), and give each step the
-    inputs its kernel may overwrite: read for the last time here, by this op alone, and neither
-    fed, fetched nor possibly shared with another value (`never_donated`)."""
+    inputs its kernel may overwrite (`donors`).
+
+    Slots joined by an op that forwards its inputs (`alias_groups`) may hold one array. An input
+    may be overwritten where its group is read for the last time, through this one input, and no
+    slot of the group is fed, fetched or shared with a variable or a constant (`never_donated`).
+    """
     last_use = {}
     for index, step in enumerate(steps):
         for kind, payload in step.sources:
@@ -172,14 +176,36 @@ def _lifetimes(steps, kept, never_donated):
     for s, index in last_use.items():
         if s not in kept:
             frees[index].append(s)
-    never_donated = kept | never_donated
+    group = _groups(alias_groups)
+    members, group_last = {}, {}
+    for s, index in last_use.items():
+        g = group.get(s, s)
+        members.setdefault(g, set()).add(s)
+        group_last[g] = max(index, group_last.get(g, index))
+    blocked = {group.get(s, s) for s in kept | never_donated}
     for index, (step, f) in enumerate(zip(steps, frees)):
         step.frees = tuple(f)
         input_slots = [payload if kind == SLOT else None for kind, payload in step.sources]
         step.donors = tuple(
-            (i, input_slots[i]) for i in step.reusable
-            if input_slots[i] is not None and input_slots[i] not in never_donated
-            and last_use[input_slots[i]] == index and input_slots.count(input_slots[i]) == 1)
+            (i, s) for i, s in ((i, input_slots[i]) for i in step.reusable)
+            if s is not None and group.get(s, s) not in blocked and group_last[group.get(s, s)] == index
+            and sum(input_slots.count(m) for m in members[group.get(s, s)]) == 1)
+
+
+def _groups(alias_groups):
+    """{slot: its group's representative} for the slots of `alias_groups`, joined where they meet."""
+    parent = {}
+
+    def root(s):
+        while parent.setdefault(s, s) != s:
+            parent[s] = parent[parent[s]]
+            s = parent[s]
+        return s
+
+    for slots in alias_groups:
+        for s in slots[1:]:
+            parent[root(s)] = root(slots[0])
+    return {s: root(s) for s in parent}
 
 
 # --- running a step ------------------------------------------------------------------------------

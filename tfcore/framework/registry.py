@@ -35,8 +35,9 @@ class OpDef:
     reuses_inputs: input positions whose array the kernel may overwrite with its result: when such
             an input dies at this op, the plan passes it as ``ctx.out`` (the kernel hands it to its
             ufunc's `out=`).
-    forwards_inputs: an output may be an input's array or a view of it (Identity, Reshape, ...), so
-            the plan never lets a later kernel overwrite either of them.
+    forwards_inputs: the input positions (True: every input) whose array an output may be, or be a
+            view of (Identity, Reshape, ...): the plan lets no kernel overwrite one of them while
+            the other is still needed.
     host_memory: input positions a kernel on an accelerator reads from host memory (shape-like
             int32 arguments the kernel turns into Python ints).
     host_only: the kernel runs on the CPU whatever device was asked (the random ops draw on the

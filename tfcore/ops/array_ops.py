@@ -40,7 +40,7 @@ def identity(input, name=None):
     return apply_op("Identity", [input], name=name)
 
 
-register_op("Identity", shape=unchanged, kernel=lambda ctx, x: x, fold=fold_by_kernel, forwards_inputs=True)
+register_op("Identity", shape=unchanged, kernel=lambda ctx, x: x, fold=fold_by_kernel, forwards_inputs=(0,))
 
 
 @register_gradient("Identity")
@@ -55,7 +55,7 @@ def stop_gradient(input, name=None):
     return apply_op("StopGradient", [input], name=name)
 
 
-register_op("StopGradient", shape=unchanged, kernel=lambda ctx, x: x, forwards_inputs=True)
+register_op("StopGradient", shape=unchanged, kernel=lambda ctx, x: x, forwards_inputs=(0,))
 NotDifferentiable("StopGradient")
 
 
@@ -211,7 +211,7 @@ def _reshape_shape(inputs):
 
 register_op("Reshape", shape=_reshape_shape,
             kernel=lambda ctx, x, shape: ctx.xp.reshape(x, tuple(int(d) for d in shape)),
-            host_memory=(1,), forwards_inputs=True)
+            host_memory=(1,), forwards_inputs=(0,))
 
 
 @register_gradient("Reshape")
@@ -245,7 +245,7 @@ def _broadcast_to_shape(inputs):
 
 register_op("BroadcastTo", shape=_broadcast_to_shape,
             kernel=lambda ctx, x, shape: ctx.xp.broadcast_to(x, tuple(int(d) for d in shape)),
-            host_memory=(1,), forwards_inputs=True)
+            host_memory=(1,), forwards_inputs=(0,))
 
 
 @register_gradient("BroadcastTo")
@@ -273,7 +273,7 @@ def _sum_to_shape_shape(inputs):
 
 
 register_op("SumToShape", shape=_sum_to_shape_shape, kernel=_sum_to_shape_kernel,
-            host_memory=(1,), forwards_inputs=True)
+            host_memory=(1,), forwards_inputs=(0,))
 
 
 @register_gradient("SumToShape")

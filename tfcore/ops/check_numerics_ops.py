@@ -50,7 +50,7 @@ def _check_numerics_kernel(ctx, x, message):
     return x
 
 
-register_op("CheckNumerics", shape=_check_numerics_shape, kernel=_check_numerics_kernel, forwards_inputs=True)
+register_op("CheckNumerics", shape=_check_numerics_shape, kernel=_check_numerics_kernel, forwards_inputs=(0,))
 
 
 @register_gradient("CheckNumerics")

@@ -90,7 +90,7 @@ def _switch_kernel(ctx, data, pred):
     return (DEAD, data) if bool(pred) else (data, DEAD)
 
 
-register_op("Switch", shape=_switch_shape, kernel=_switch_kernel, branch="switch", forwards_inputs=True)
+register_op("Switch", shape=_switch_shape, kernel=_switch_kernel, branch="switch", forwards_inputs=(0,))
 
 
 def switch(data, pred, name=None):

@@ -56,7 +56,7 @@ def _transpose_shape(inputs, perm):
 
 
 register_op("Transpose", shape=_transpose_shape, kernel=lambda ctx, x, perm: ctx.xp.transpose(x, perm),
-            forwards_inputs=True)
+            forwards_inputs=(0,))
 
 
 @register_gradient("Transpose")
@@ -95,7 +95,7 @@ def _expand_dims_shape(inputs, axis):
 
 
 register_op("ExpandDims", shape=_expand_dims_shape, kernel=lambda ctx, x, axis: ctx.xp.expand_dims(x, axis),
-            forwards_inputs=True)
+            forwards_inputs=(0,))
 
 
 @register_gradient("ExpandDims")
@@ -135,7 +135,7 @@ def _squeeze_shape(inputs, squeeze_dims):
 
 register_op("Squeeze", shape=_squeeze_shape,
             kernel=lambda ctx, x, squeeze_dims: ctx.xp.squeeze(x, axis=tuple(squeeze_dims) or None),
-            forwards_inputs=True)
+            forwards_inputs=(0,))
 
 
 @register_gradient("Squeeze")

@@ -108,7 +108,7 @@ def _unpack_kernel(ctx, x, num, axis):
     return tuple(xp.moveaxis(x, axis, 0)[i] for i in range(num))
 
 
-register_op("Unpack", shape=_unpack_shape, kernel=_unpack_kernel, forwards_inputs=True)
+register_op("Unpack", shape=_unpack_shape, kernel=_unpack_kernel, forwards_inputs=(0,))
 
 
 @register_gradient("Unpack")
@@ -224,7 +224,7 @@ def _split_shape(inputs, axis, num_split):
 
 register_op("Split", shape=_split_shape,
             kernel=lambda ctx, x, axis, num_split: tuple(ctx.xp.split(x, num_split, axis=axis)),
-            forwards_inputs=True)
+            forwards_inputs=(0,))
 
 
 def _split_grad(op, grads):
@@ -283,7 +283,7 @@ def _split_v_kernel(ctx, x, size_splits, axis, num_split):
     return tuple(xp.split(x, list(itertools.accumulate(sizes[:-1])), axis=axis))
 
 
-register_op("SplitV", shape=_split_v_shape, kernel=_split_v_kernel, host_memory=(1,), forwards_inputs=True)
+register_op("SplitV", shape=_split_v_shape, kernel=_split_v_kernel, host_memory=(1,), forwards_inputs=(0,))
 
 
 @register_gradient("SplitV")

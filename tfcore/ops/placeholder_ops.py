@@ -53,7 +53,7 @@ def _placeholder_with_default_shape(inputs, shape):
 
 
 register_op("PlaceholderWithDefault", shape=_placeholder_with_default_shape,
-            kernel=lambda ctx, x, shape: x, forwards_inputs=True)
+            kernel=lambda ctx, x, shape: x, forwards_inputs=(0,))
 
 
 @register_gradient("PlaceholderWithDefault")

@@ -61,7 +61,7 @@ def _slice_kernel(ctx, x, begin, size):
     return x[tuple(builtins.slice(b, None if s == -1 else b + s) for b, s in zip(begin, size))]
 
 
-register_op("Slice", shape=_slice_shape, kernel=_slice_kernel, forwards_inputs=True)
+register_op("Slice", shape=_slice_shape, kernel=_slice_kernel, forwards_inputs=(0,))
 
 
 @register_gradient("Slice")
@@ -146,7 +146,7 @@ def _strided_slice_shape(inputs, **spec):
 
 register_op("StridedSlice", shape=_strided_slice_shape,
             kernel=lambda ctx, x, **spec: x[_strided_index(**spec)],
-            fold=fold_by_kernel, forwards_inputs=True)
+            fold=fold_by_kernel, forwards_inputs=(0,))
 
 
 @register_gradient("StridedSlice")
@@ -269,7 +269,7 @@ def _reverse_shape(inputs, axis):
 
 
 register_op("ReverseV2", shape=_reverse_shape, kernel=lambda ctx, x, axis: ctx.xp.flip(x, axis=tuple(axis)),
-            forwards_inputs=True)
+            forwards_inputs=(0,))
 
 
 @register_gradient("ReverseV2")
