@@ -96,3 +96,13 @@ def test_an_engine_that_is_not_installed_shows_na(monkeypatch):
     row = run.evaluate(run.BY_NAME["tiny_run"], {"tfcore": {"value": 1.0}, "tensorflow": {"value": 10.0},
                                                  "torch": chosen["torch"]})
     assert run.table_rows([row])[1][0][4] == "n/a" and row["goal_met"] is True
+
+
+def test_compare_trees_times_two_trees_in_turns():
+    # This tree against itself: both workers run, and each row has two medians and two ratios.
+    done = subprocess.run([sys.executable, "-m", "benchmarks.compare_trees", str(ROOT), "tiny_run:2"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    row = next(line for line in done.stdout.splitlines() if line.startswith("tiny_run"))
+    numbers = [float(x) for x in row.replace("/", " ").split()[2:]]
+    assert len(numbers) == 6 and all(n > 0 for n in numbers)
