@@ -13,6 +13,7 @@ import json
 
 import nbformat
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from tests.browser.helpers import ROOT, screenshot
@@ -86,6 +87,19 @@ def assignments_tab(page):
     page.locator("#refresh_assignments_list:visible").click()
 
 
+def in_assignments_tab(page, action, tries=6):
+    """`action(timeout=...)` with the Assignments tab in front. JupyterLab may still be restoring the
+    last session's tabs and bring one of them forward, hiding the lists: then the tab is brought
+    back and the action tried again."""
+    for attempt in range(tries):
+        page.get_by_role("tab", name="Assignments").click()
+        try:
+            return action(timeout=20_000)
+        except PlaywrightTimeoutError:
+            if attempt == tries - 1:
+                raise
+
+
 @contextlib.contextmanager
 def screenshot_on_failure(page, name):
     """Saves runs/screenshots/<name>-failed.png when the block fails, then lets the failure through."""
@@ -153,8 +167,8 @@ def student_reads_feedback(browser, hub, name):
     with screenshot_on_failure(page, f"hub-{name}-fetch-feedback"):
         assignments_tab(page)
         submitted = page.locator("#submitted_assignments_list:visible .list_item", has_text=ASSIGNMENT)
-        submitted.first.get_by_role("button", name="Fetch Feedback").click()
-        page.get_by_text("(view feedback)").first.wait_for()
+        in_assignments_tab(page, submitted.first.get_by_role("button", name="Fetch Feedback").click)
+        in_assignments_tab(page, page.get_by_text("(view feedback)").first.wait_for)
     folder = f"tfcore-course/{ASSIGNMENT}/feedback"
     listing = page.request.get(f"{hub.url}/user/{name}/api/contents/{folder}").json()["content"]
     assert len(listing) == 1, listing  # one feedback: this student's own
