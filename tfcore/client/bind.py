@@ -28,7 +28,7 @@ class Step:
     """One op of a plan (or a copy between devices), ready to run."""
 
     __slots__ = ("op", "device", "kernel", "ctx", "sources", "input_slots", "outputs", "out_dtypes",
-                 "control_slots", "done_slot", "is_merge", "reusable", "frees", "donors")
+                 "control_slots", "done_slot", "is_merge", "reusable", "frees", "donors", "fused")
 
     def __init__(self, op, device, kernel, ctx, sources, outputs, out_dtypes, control_slots, done_slot,
                  is_merge=False, reusable=()):
@@ -41,6 +41,7 @@ class Step:
         self.is_merge = is_merge
         self.reusable = reusable  # input positions the kernel may overwrite (its `reuses_inputs`)
         self.frees, self.donors = (), ()  # set by the lifetimes pass
+        self.fused = ()  # the ops of a fused chain this step runs (client/fusion.py), else ()
 
 
 class CopyOp:
@@ -115,7 +116,8 @@ class Binder:
                 self.outside_slots.update(outputs)
         if op_def.constant or op_def.ref_inputs:  # a constant's array; a value a variable now holds
             self.outside_slots.update(outputs + (slot_inputs if op_def.ref_inputs else []))
-        ctx = KernelContext(placement.kernel_module(op, device), op, self.state.random_state)
+        ctx = KernelContext(placement.kernel_module(op, device), op, self.state.random_state,
+                            runner=self.state.runner if device.is_host else None)
         reusable = tuple(i for i in op_def.reuses_inputs if not _known_small(op.inputs[i]))
         self.steps.append(Step(op, device, self.kernel(op, device), ctx, sources, outputs,
                                [t.dtype.as_numpy_dtype for t in op.outputs], control, done,

@@ -8,8 +8,13 @@ A plan is compiled once per (fetches, targets, fed tensors) and reused, in five 
   3. place: each op gets its device (`tfcore.devices.placement.Placer`);
   4. bind: each op becomes a `Step`: its kernel (attributes bound), its `KernelContext`, integer
      slots for its inputs and outputs, and a copy step before it wherever a value crosses devices;
-  5. lifetimes: each slot is freed right after its last reader, and a kernel registered with
+  5. fuse: a chain of ops with a fused fast kernel (`register_fusion`: convolution, bias, ReLU)
+     becomes one step, where nothing else reads the values inside the chain (client/fusion.py);
+  6. lifetimes: each slot is freed right after its last reader, and a kernel registered with
      `reuses_inputs` may write its result into an input that dies at its op (`donors`).
+
+A session runs a plan through its `Scheduler` (client/scheduler.py), which may run independent
+steps at the same time; without one the steps run one after another on the calling thread.
 
 The plan reads what it needs to know about an op from the op's `register_op` facts (see
 `tfcore/framework/registry.py`) and names no op type.
@@ -33,7 +38,9 @@ import time
 import numpy as np
 
 from tfcore import devices
+from tfcore.client import fusion
 from tfcore.client.bind import SLOT, VAR, VAR_COPY, Binder, CopyOp, is_op
+from tfcore.client.scheduler import Dependencies
 from tfcore.client.session_state import SessionState
 from tfcore.devices import placement
 from tfcore.devices.cpu import CPU
@@ -58,41 +65,82 @@ class Plan:
         for op in order:
             binder.bind(op)
         self.fetch_sources = [binder.fetch_source(e) for e in fetch_elements]
-        self.steps = binder.steps
         self.feed_slots = binder.feed_slots
         self.num_slots = len(binder.slots)
         self.done_slots = binder.done_slots
-        kept = {p for kind, p in self.fetch_sources if kind == SLOT}
-        _lifetimes(self.steps, kept, set(self.feed_slots) | binder.outside_slots, binder.alias_groups)
+        self.kept = {p for kind, p in self.fetch_sources if kind in (SLOT, None) and p is not None}
+        self.steps = binder.steps
+        if not self.state.reference_kernels:
+            self.steps = fusion.fuse(self.steps, self.kept)
+        self.groups = _lifetimes(self.steps, self.kept, set(self.feed_slots) | binder.outside_slots,
+                                 binder.alias_groups)
         # Only a `cond` (its switch ops) makes dead values; without one no step checks for them.
         self.has_branches = any(op.op_def.branch == "switch" for op in order)
+        self.durations = None  # each step's time in the first run (the scheduler's "heavy" steps)
+        self._dependencies = None
 
     def devices(self):
-        """{op: Device} for the ops of this plan (copy steps not included)."""
-        return {step.op: step.device for step in self.steps if not isinstance(step.op, CopyOp)}
+        """{op: Device} for the ops of this plan (copy steps not included; fused ops included)."""
+        return {op: step.device for step in self.steps if not isinstance(step.op, CopyOp)
+                for op in (step.fused or (step.op,))}
 
     def copies(self):
         """The copy steps, as (tensor name, source device name, target device name), in run order."""
         return [(step.op.inputs[0].name, step.kernel.keywords["source"].name, step.device.name)
                 for step in self.steps if isinstance(step.op, CopyOp)]
 
-    def execute(self, feed_values, trace=None):
-        """Run the steps; `feed_values` aligns with the feed tensors given at compile time."""
+    def execute(self, feed_values, trace=None, scheduler=None):
+        """Run the steps (on `scheduler`'s threads where given); `feed_values` aligns with the feed
+        tensors given at compile time."""
         with np.errstate(all="ignore"):  # like TF, kernels are silent about inf/nan (see check_numerics)
-            return self._execute(feed_values, trace)
+            if scheduler is None:
+                return self.run_serial(feed_values, trace)
+            return scheduler.execute(self, feed_values, trace)
 
-    def _execute(self, feed_values, trace):
+    @property
+    def timed(self):
+        """Whether a first run has measured each step's time."""
+        return self.durations is not None
+
+    def start_values(self, feed_values):
+        """The slot values at the start of a run: the feeds in their slots, nothing else."""
         values = [None] * self.num_slots
         for s, v in zip(self.feed_slots, feed_values):
             values[s] = v
-        variables = self.state.variables
-        for step in self.steps:
-            if step.kernel is None:  # a variable op: alive, nothing to compute
-                values[step.done_slot] = True
-            else:
-                _run_step(step, values, variables, trace, self.has_branches)
+        return values
+
+    def run_serial(self, feed_values, trace=None, timed=False):
+        """Run the steps one after another in plan order; `timed`: record each step's time."""
+        values = self.start_values(feed_values)
+        durations = []
+        for index, step in enumerate(self.steps):
+            started = time.perf_counter() if timed else 0.0
+            self.run_step(index, values, trace)
+            if timed:
+                durations.append(time.perf_counter() - started)
             for s in step.frees:
                 values[s] = None
+        if timed:
+            self.durations = durations
+        return self.fetch_all(values)
+
+    def run_step(self, index, values, trace=None):
+        """Run step `index`, reading and writing `values`."""
+        step = self.steps[index]
+        if step.kernel is None:  # a variable op: alive, nothing to compute
+            values[step.done_slot] = True
+        else:
+            _run_step(step, values, self.state.variables, trace, self.has_branches)
+
+    def dependencies(self):
+        """The steps' graph for running them out of order (`scheduler.Dependencies`), built once."""
+        if self._dependencies is None:
+            self._dependencies = Dependencies(self.steps, self.num_slots, self.kept, self.groups,
+                                              self.durations or [0.0] * len(self.steps))
+        return self._dependencies
+
+    def fetch_all(self, values):
+        """The fetched values, from the slots and variables at the end of a run."""
         return [self._fetch(kind, payload, values) for kind, payload in self.fetch_sources]
 
     def _fetch(self, kind, payload, values):
@@ -164,6 +212,7 @@ def _lifetimes(steps, kept, never_donated, alias_groups):
     Slots joined by an op that forwards its inputs (`alias_groups`) may hold one array. An input
     may be overwritten where its group is read for the last time, through this one input, and no
     slot of the group is fed, fetched or shared with a variable or a constant (`never_donated`).
+    Returns {slot: its group's representative} for the slots in groups.
     """
     last_use = {}
     for index, step in enumerate(steps):
@@ -190,6 +239,7 @@ def _lifetimes(steps, kept, never_donated, alias_groups):
             (i, s) for i, s in ((i, input_slots[i]) for i in step.reusable)
             if s is not None and group.get(s, s) not in blocked and group_last[group.get(s, s)] == index
             and sum(input_slots.count(m) for m in members[group.get(s, s)]) == 1)
+    return group
 
 
 def _groups(alias_groups):
@@ -237,7 +287,9 @@ def _run_step(step, values, variables, trace, has_branches):
     finally:
         ctx.out = None
     if trace is not None:
-        trace.append((op, started, time.perf_counter()))
+        ended = time.perf_counter()
+        trace.append((op, started, ended))
+        trace.extend((fused, ended, ended) for fused in step.fused[1:])
     outs = step.outputs
     if len(outs) == 1:
         values[outs[0]] = _as_array(step.ctx.xp, result, step.out_dtypes[0], step.device)

@@ -7,6 +7,7 @@ import numpy as np
 from tfcore import devices
 from tfcore.client.fetches import FetchMapper
 from tfcore.client.plan import Plan
+from tfcore.client.scheduler import Scheduler
 from tfcore.client.session_state import SessionState
 from tfcore.devices.placement import Placer
 from tfcore.framework.graph import Tensor, get_default_graph
@@ -23,8 +24,11 @@ class GPUOptions:
 
 
 class ConfigProto:
-    """Session configuration: placement switches and (accepted) threading and GPU options.
+    """Session configuration: placement switches, threads and (accepted) GPU options.
 
+    intra_op_parallelism_threads / inter_op_parallelism_threads: threads for the pieces of one op
+        and for independent ops (0, the default: one per CPU this process may use; 1 and 1: the
+        serial engine). See tfcore/client/scheduler.py.
     allow_soft_placement: an op asking for a device that is not there (no CuPy, no GPU) or that has
         no kernel for it runs on the CPU, with one log line per plan, instead of failing.
     log_device_placement: print each op's device when a plan is compiled, as TF does
@@ -99,7 +103,10 @@ class BaseSession:
         self._graph = graph if graph is not None else get_default_graph()
         self._config = config or ConfigProto()
         self._closed = False
-        self._state = SessionState(reference_kernels=self._config.reference_kernels)
+        self._scheduler = Scheduler(self._config.intra_op_parallelism_threads,
+                                    self._config.inter_op_parallelism_threads)
+        self._state = SessionState(reference_kernels=self._config.reference_kernels,
+                                   runner=self._scheduler.runner)
         self._plans = {}
         self._context_managers = []
         self._placer = Placer(allow_soft_placement=bool(self._config.allow_soft_placement),
@@ -107,6 +114,8 @@ class BaseSession:
                               device_count=getattr(self._config, "device_count", None))
 
     graph = property(lambda self: self._graph)
+    threads = property(lambda self: self._scheduler.threads, doc="(tfcore's own) the thread counts: "
+                       "intra_op, inter_op, and BLAS threads per piece of work")
     graph_def = property(lambda self: self._graph.as_graph_def())
     sess_str = property(lambda self: "")
 
@@ -121,7 +130,8 @@ class BaseSession:
     def close(self):
         """Release the session's state; using it afterwards raises RuntimeError."""
         self._closed = True
-        self._state = SessionState(reference_kernels=self._state.reference_kernels)
+        self._state = SessionState(reference_kernels=self._state.reference_kernels,
+                                   runner=self._scheduler.runner)
         self._plans = {}
 
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
@@ -143,7 +153,7 @@ class BaseSession:
             plan = Plan(self._graph, mapper.unique, feed_tensors, placer=self._placer, state=self._state)
             self._plans[key] = plan
         trace = [] if options is not None and getattr(options, "trace_level", 0) else None
-        values = plan.execute(feed_values, trace)
+        values = plan.execute(feed_values, trace, self._scheduler)
         if trace is not None and run_metadata is not None:
             _fill_metadata(run_metadata, trace, plan.devices())
         return mapper.build([_to_output(v) for v in values])

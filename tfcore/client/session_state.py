@@ -91,11 +91,13 @@ class SessionState:
 
     variables: the `SessionVariables`; random_state: op name -> its random generator (a new session
     starts every sequence again, as in TF); constants: (Const op, device) -> its value copied to that
-    device once; reference_kernels: run every op's reference kernel, never a fast one.
+    device once; reference_kernels: run every op's reference kernel, never a fast one; runner: what
+    `KernelContext.map` runs a kernel's pieces with on the CPU (the scheduler's `map`; None: in turn).
     """
 
-    def __init__(self, reference_kernels=False):
+    def __init__(self, reference_kernels=False, runner=None):
         self.variables = SessionVariables()
         self.random_state = {}
         self.constants = {}
         self.reference_kernels = bool(reference_kernels)
+        self.runner = runner

@@ -89,16 +89,25 @@ _FACTS = {"ref_inputs": (), "reuses_inputs": (), "forwards_inputs": False, "host
 
 class KernelContext:
     """What a kernel receives first: ``xp`` (the array module of the device it runs on), ``out`` (an
-    input array the result may be written into, or None), ``op`` (the running Operation) and the
-    session's per-op random state (`random_generator`)."""
+    input array the result may be written into, or None), ``op`` (the running Operation), the
+    session's per-op random state (`random_generator`) and `map`, which runs the independent pieces
+    of a kernel's work (on the session's threads where it has several: `runner`)."""
 
-    __slots__ = ("xp", "out", "op", "random_state")
+    __slots__ = ("xp", "out", "op", "random_state", "runner")
 
-    def __init__(self, xp, op=None, random_state=None):
+    def __init__(self, xp, op=None, random_state=None, runner=None):
         self.xp = xp
         self.out = None
         self.op = op
         self.random_state = {} if random_state is None else random_state
+        self.runner = runner
+
+    def map(self, work, pieces):
+        """``[work(piece) for piece in pieces]``, in that order. The pieces must not write the same
+        memory; the session may run them at the same time, each on one BLAS thread."""
+        if self.runner is None or len(pieces) < 2:
+            return [work(piece) for piece in pieces]
+        return self.runner(work, pieces)
 
     def random_generator(self, seed, seed2):
         """The session's random generator for the running op (it advances across runs, as in TF)."""
@@ -153,6 +162,32 @@ def register_fast_kernel(type, device_kind, kernel):
         raise KeyError(f"Registering two fast {device_kind} kernels for op '{type}'!")
     op_def.fast_kernels[device_kind] = kernel
     return kernel
+
+
+_FUSIONS = {}  # (device kind, first op type) -> [(op types, kernel), ...], longest chain first
+
+
+def register_fusion(types, device_kind, kernel):
+    """Register `kernel` as doing the work of a chain of ops in one pass, on devices of `device_kind`.
+
+    `types` names the chain ("Conv2D", "BiasAdd", "Relu"): each op's first input is the output of the
+    op before it, which nothing else reads. The plan runs such a chain as one step (unless the
+    session runs reference kernels) calling ``kernel(ctx, *inputs, attrs=(attrs of each op))``,
+    where `inputs` are the first op's inputs followed by the other inputs of each later op.
+    """
+    for t in types:
+        get_op_def(t)
+    chains = _FUSIONS.setdefault((device_kind.upper(), types[0]), [])
+    if any(existing == tuple(types) for existing, _ in chains):
+        raise KeyError(f"Registering two {device_kind} fusions of {'+'.join(types)}!")
+    chains.append((tuple(types), kernel))
+    chains.sort(key=lambda chain: -len(chain[0]))
+    return kernel
+
+
+def fusions_from(device_kind, type):
+    """The fusions (op types, kernel) whose chain starts with op `type` on `device_kind`, longest first."""
+    return _FUSIONS.get((device_kind, type), ())
 
 
 def get_op_def(type):

@@ -8,20 +8,24 @@ padded[n, y*sh + i*dh, x*sw + j*dw, c].
 
 A convolution copies the view once into a patch matrix [N*oh*ow, kh*kw*C] ("im2col") and does one
 BLAS matrix product with the [kh*kw*C, out] filter, piece by piece (a few images, or a few output
-rows of one image, at a time) so that each piece stays in the cache and memory stays flat.
+rows of one image, at a time) so that each piece stays in the cache and memory stays flat. The
+pieces are independent: the kernels hand them to `ctx.map`, which may run them on several threads
+(tfcore/client/scheduler.py); pieces of whole images pad their own images, so no padded copy of
+the whole batch is made. A convolution followed by its bias and ReLU is one kernel
+(`register_fusion`): each piece's result gets its bias and ReLU while it is still in the cache.
 Its input gradient, for stride 1, is itself a convolution (of the gradient, with the filter flipped
 and its channel axes swapped: a "transposed convolution") and takes the same path; for larger
 strides it adds each offset's share back through the same view of a zeros image ("col2im", one
 strided add per offset: a fixed offset never hits a pixel twice). Pooling takes the max or the sum
-over the offsets' strided slices; when the windows tile the image (ksize == strides, as in 2x2 max
-pooling) the max-pool gradient writes each pixel once instead of adding. No Python loop ever runs
-over pixels.
+over the offsets' strided slices, a few images at a time (`image_pieces`); when the windows tile
+the image (ksize == strides, as in 2x2 max pooling) the max-pool gradient writes each pixel once
+instead of adding. No Python loop ever runs over pixels.
 
 NOTE (CuPy): the window view uses `xp.lib.stride_tricks.as_strided`, which NumPy and CuPy both have.
 """
 
-from tfcore.framework.registry import register_fast_kernel
-from tfcore.ops import conv_ops  # noqa: F401 - registers the ops these kernels are for
+from tfcore.framework.registry import get_op_def, register_fast_kernel, register_fusion
+from tfcore.ops import activation_ops, conv_ops, nn_ops  # noqa: F401 - register the ops these kernels are for
 from tfcore.ops.conv_geometry import Windows, lowest
 
 # im2col builds its patch matrix in pieces of at most this many bytes: small enough to stay in the
@@ -29,6 +33,14 @@ from tfcore.ops.conv_geometry import Windows, lowest
 # 512x512 would need gigabytes at once). How the size was chosen: benchmarks/README.md, "Kernel
 # choices in conv_ops".
 IM2COL_PIECE_BYTES = 2 * 2**20
+# Pooling works through the batch a few images at a time, about this many bytes of input each.
+POOL_PIECE_BYTES = 2**20
+
+
+def image_pieces(n, image_bytes):
+    """Batch slices of about POOL_PIECE_BYTES of images each, covering `n` images."""
+    per = max(1, POOL_PIECE_BYTES // max(image_bytes, 1))
+    return [slice(b, min(b + per, n)) for b in range(0, n, per)]
 
 
 class FastWindows(Windows):
@@ -81,33 +93,85 @@ class FastWindows(Windows):
         under none)."""
         return (self.kh, self.kw) == (self.sh, self.sw) and (self.dh, self.dw) == (1, 1)
 
+    def each_piece(self, ctx, image, depth, work):
+        """``[work(windows, piece) for piece in pieces]`` through `ctx.map`: `piece` is a (batch
+        slice, output-row slice) of `pieces`, `windows` the window view of the padded image for it.
+        Pieces of whole images pad only their images; pieces of rows share one padded image."""
+        xp = ctx.xp
+        pieces = self.pieces(image.shape[0], depth, image.dtype.itemsize)
+        if pieces[0][1] == slice(None):
+            return ctx.map(lambda p: work(self.window_view(xp, self.pad(xp, image[p[0]])), p), pieces)
+        windows = self.window_view(xp, self.pad(xp, image))
+        return ctx.map(lambda p: work(windows[p], p), pieces)
+
+    def padded_like(self, xp, out, fill):
+        """An array of the padded image's shape to compute a gradient piece in: `out` itself where
+        there is no padding, else a new one; `fill` 0 or None (left unset)."""
+        if (self.padded_h, self.padded_w) == (self.h, self.w):
+            if fill is not None:
+                out[...] = fill
+            return out
+        make = xp.empty if fill is None else xp.zeros
+        return make((out.shape[0], self.padded_h, self.padded_w, out.shape[3]), dtype=out.dtype)
+
+    def store(self, padded, out):
+        """Put the image part of `padded` (from `padded_like`) into `out`."""
+        if padded is not out:
+            out[...] = self.crop(padded)
+
 
 # ================================================================================================
-# Conv2D, Conv2DBackpropInput, Conv2DBackpropFilter
+# Conv2D (alone, and fused with BiasAdd and Relu), Conv2DBackpropInput, Conv2DBackpropFilter
 # ================================================================================================
 
 
-def _im2col_matmul(xp, g, padded, weights, result):
-    """Fill `result` [N, oh, ow, out] with every window of `padded` (flattened in (i, j, c) order)
-    times `weights` [kh*kw*C, out]: one im2col copy and one BLAS product per piece."""
-    n, _, _, c = padded.shape
-    windows = g.window_view(xp, padded)
-    for piece in g.pieces(n, c, padded.dtype.itemsize):
-        patches = windows[piece].reshape(-1, g.kh * g.kw * c)  # im2col: the one copy of the input
+def _im2col_matmul(ctx, g, image, weights, result, epilogue=None):
+    """Fill `result` [N, oh, ow, out] with every window of `image` padded by `g` (flattened in
+    (i, j, c) order) times `weights` [kh*kw*C, out]: one im2col copy and one BLAS product per piece,
+    then `epilogue(block)` on the piece's block of the result, in place."""
+    xp, k = ctx.xp, weights.shape[0]
+
+    def product(windows, piece):
+        patches = windows.reshape(-1, k)  # im2col: the one copy of the input
         # A piece is whole images or whole rows of one image: a contiguous block of `result`, so the
         # reshape is a view and the product lands in place.
-        xp.matmul(patches, weights, out=result[piece].reshape(-1, weights.shape[1]))
+        block = result[piece].reshape(-1, weights.shape[1])
+        xp.matmul(patches, weights, out=block)
+        if epilogue is not None:
+            epilogue(block)
+
+    g.each_piece(ctx, image, image.shape[3], product)
     return result
+
+
+def _conv2d(ctx, x, filter, attrs, epilogue=None):
+    kh, kw, c, out = filter.shape
+    g = FastWindows.for_conv(x.shape, (kh, kw), attrs)
+    result = ctx.xp.empty((x.shape[0], g.oh, g.ow, out), dtype=x.dtype)
+    # the filter's rows are already in the (i, j, c) order of a flattened window
+    return _im2col_matmul(ctx, g, x, filter.reshape(-1, out), result, epilogue)
 
 
 def _conv2d_kernel(ctx, x, filter, **attrs):
     """Conv2D: im2col in pieces, one matrix product per piece."""
-    xp = ctx.xp
-    kh, kw, c, out = filter.shape
-    g = FastWindows.for_conv(x.shape, (kh, kw), attrs)
-    result = xp.empty((x.shape[0], g.oh, g.ow, out), dtype=x.dtype)
-    # the filter's rows are already in the (i, j, c) order of a flattened window
-    return _im2col_matmul(xp, g, g.pad(xp, x), filter.reshape(-1, out), result)
+    return _conv2d(ctx, x, filter, attrs)
+
+
+def _conv2d_bias_relu_kernel(ctx, x, filter, bias, attrs):
+    """Conv2D, BiasAdd and (where the chain has it) Relu: each piece's block of the convolution gets
+    the bias added and the ReLU applied while it is in the cache."""
+    xp, relu = ctx.xp, len(attrs) == 3
+    if attrs[1]["data_format"] == "NCHW":  # the bias would go along axis 1: not this fusion's case
+        value = get_op_def("BiasAdd").kernel(ctx, _conv2d(ctx, x, filter, attrs[0]), bias, "NCHW")
+        return xp.maximum(value, 0, out=value) if relu else value
+    bias = bias.astype(x.dtype, copy=False)
+
+    def bias_relu(block):
+        xp.add(block, bias, out=block)
+        if relu:
+            xp.maximum(block, 0, out=block)
+
+    return _conv2d(ctx, x, filter, attrs[0], bias_relu)
 
 
 def _conv2d_backprop_input_kernel(ctx, input_sizes, filter, out_backprop, **attrs):
@@ -124,11 +188,12 @@ def _conv2d_backprop_input_kernel(ctx, input_sizes, filter, out_backprop, **attr
         # so it is chosen for out <= 2c (benchmarks/README.md, "Kernel choices in conv_ops").
         flipped = filter[::-1, ::-1].transpose(0, 1, 3, 2).reshape(-1, c)  # (a small copy)
         result = xp.empty((n, h, w, c), dtype=out_backprop.dtype)
-        return _im2col_matmul(xp, t, t.pad(xp, out_backprop), flipped, result)
+        return _im2col_matmul(ctx, t, out_backprop, flipped, result)
     grad = xp.zeros((n, g.padded_h, g.padded_w, c), dtype=out_backprop.dtype)
     windows = g.window_view(xp, grad)
     weights_t = filter.reshape(-1, out).T
-    for piece in g.pieces(n, c, grad.dtype.itemsize):
+
+    def add_back(piece):
         # Each output pixel sends grad @ filter[i, j]^T back to the input pixel under offset (i, j).
         cols = xp.matmul(out_backprop[piece].reshape(-1, out), weights_t)
         window = windows[piece]
@@ -136,38 +201,57 @@ def _conv2d_backprop_input_kernel(ctx, input_sizes, filter, out_backprop, **attr
         for i in range(kh):
             for j in range(kw):
                 window[:, :, :, i, j] += cols[:, :, :, i, j]
+
+    pieces = g.pieces(n, c, grad.dtype.itemsize)
+    if pieces[0][1] == slice(None):  # whole images: their windows never meet
+        ctx.map(add_back, pieces)
+    else:  # rows of one image: neighbouring rows' windows overlap, so one after another
+        for piece in pieces:
+            add_back(piece)
     return g.crop(grad)
 
 
 def _conv2d_backprop_filter_kernel(ctx, x, filter_sizes, out_backprop, **attrs):
-    """Conv2DBackpropFilter: im2col in pieces, the pieces' products summed."""
+    """Conv2DBackpropFilter: im2col in pieces, the pieces' products summed in piece order."""
     xp = ctx.xp
     kh, kw, c, out = (int(d) for d in filter_sizes.tolist())
     g = FastWindows.for_conv(x.shape, (kh, kw), attrs)
     g.check_output(out_backprop.shape, "Conv2DBackpropFilter")
-    windows = g.window_view(xp, g.pad(xp, x))
-    grad = xp.zeros((kh * kw * c, out), dtype=x.dtype)
-    for piece in g.pieces(x.shape[0], c, x.dtype.itemsize):
-        patches = windows[piece].reshape(-1, kh * kw * c)
-        grad += xp.matmul(patches.T, out_backprop[piece].reshape(-1, out))
+    products = g.each_piece(ctx, x, c, lambda windows, piece: xp.matmul(
+        windows.reshape(-1, kh * kw * c).T, out_backprop[piece].reshape(-1, out)))
+    grad = products[0]
+    for product in products[1:]:
+        grad += product
     return grad.reshape(kh, kw, c, out)
 
 
 # ================================================================================================
-# MaxPool, MaxPoolGrad, MaxPoolGradGrad
+# MaxPool, MaxPoolGrad, MaxPoolGradGrad, AvgPool, AvgPoolGrad: a few images at a time
 # ================================================================================================
+
+
+def _by_images(ctx, shape, dtype, image_shape, work):
+    """A new [shape] array filled by ``work(b, result[b])`` for the batch slices b of images of
+    `image_shape`, a few images at a time."""
+    result = ctx.xp.empty(shape, dtype=dtype)
+    n, h, w, c = image_shape
+    ctx.map(lambda b: work(b, result[b]), image_pieces(n, h * w * c * result.dtype.itemsize))
+    return result
 
 
 def _max_pool_kernel(ctx, x, **attrs):
     """MaxPool: a running maximum over the offsets' strided slices."""
     xp = ctx.xp
     g = FastWindows.for_pool(x.shape, **attrs)
-    padded = g.pad(xp, x, lowest(xp, x.dtype))
-    windows = g.offsets()
-    out = xp.array(padded[next(windows)])  # a copy: the running maximum is updated in place
-    for window in windows:
-        xp.maximum(out, padded[window], out=out)
-    return out
+
+    def pool(b, out):
+        padded = g.pad(xp, x[b], lowest(xp, x.dtype))
+        windows = g.offsets()
+        out[...] = padded[next(windows)]
+        for window in windows:
+            xp.maximum(out, padded[window], out=out)
+
+    return _by_images(ctx, (x.shape[0], g.oh, g.ow, x.shape[3]), x.dtype, x.shape, pool)
 
 
 def _max_positions(xp, g, padded, pooled):
@@ -192,57 +276,62 @@ def _max_pool_grad_kernel(ctx, x, pooled, grad, **attrs):
     """
     xp = ctx.xp
     g = FastWindows.for_pool(x.shape, **attrs)
-    padded = g.pad(xp, x, lowest(xp, x.dtype))
-    remaining = xp.array(grad)  # a copy, zeroed where a window's gradient has been given out
-    if g.tile():
-        # Each pixel is under one window and one offset: each offset's share is written straight
-        # into its pixels (no zeros, no adds), except that a VALID remainder no window covers is 0.
-        exact = padded.shape[1:3] == (g.oh * g.kh, g.ow * g.kw)
-        result = (xp.empty if exact else xp.zeros)(padded.shape, dtype=grad.dtype)
-        windows, result_windows = g.window_view(xp, padded), g.window_view(xp, result)
-        last = (g.kh - 1, g.kw - 1)
-        for i in range(g.kh):
-            for j in range(g.kw):
-                hit = windows[:, :, :, i, j] == pooled
-                # (into a contiguous temporary first: a float-by-bool product written straight into
-                # the strided view runs NumPy's slow casting loop)
-                result_windows[:, :, :, i, j] = remaining * hit
-                if (i, j) != last:
-                    xp.multiply(remaining, xp.logical_not(hit, out=hit), out=remaining)
-        return g.crop(result)
-    # Overlapping (or gapped) windows: a pixel may be the maximum of several windows; add the shares.
-    result = xp.zeros(padded.shape, dtype=grad.dtype)
-    for window in g.offsets():
-        hit = padded[window] == pooled
-        result[window] += remaining * hit
-        xp.multiply(remaining, xp.logical_not(hit, out=hit), out=remaining)
-    return g.crop(result)
+    exact = (g.padded_h, g.padded_w) == (g.oh * g.kh, g.ow * g.kw)
+
+    def scatter(b, out):
+        padded = g.pad(xp, x[b], lowest(xp, x.dtype))
+        remaining = xp.array(grad[b])  # a copy, zeroed where a window's gradient has been given out
+        if g.tile():
+            # Each pixel is under one window and one offset: each offset's share is written straight
+            # into its pixels (no zeros, no adds), except that a VALID remainder no window covers is 0.
+            result = g.padded_like(xp, out, None if exact else 0)
+            windows, result_windows = g.window_view(xp, padded), g.window_view(xp, result)
+            last = (g.kh - 1, g.kw - 1)
+            for i in range(g.kh):
+                for j in range(g.kw):
+                    hit = windows[:, :, :, i, j] == pooled[b]
+                    # (into a contiguous temporary first: a float-by-bool product written straight
+                    # into the strided view runs NumPy's slow casting loop)
+                    result_windows[:, :, :, i, j] = remaining * hit
+                    if (i, j) != last:
+                        xp.multiply(remaining, xp.logical_not(hit, out=hit), out=remaining)
+            return g.store(result, out)
+        # Overlapping (or gapped) windows: a pixel may be the maximum of several windows: add the shares.
+        result = g.padded_like(xp, out, 0)
+        for window in g.offsets():
+            hit = padded[window] == pooled[b]
+            result[window] += remaining * hit
+            xp.multiply(remaining, xp.logical_not(hit, out=hit), out=remaining)
+        g.store(result, out)
+
+    return _by_images(ctx, x.shape, grad.dtype, x.shape, scatter)
 
 
 def _max_pool_grad_grad_kernel(ctx, x, pooled, grad, **attrs):
     """For each window: the value of `grad` (image-shaped) at the window's chosen maximum."""
     xp = ctx.xp
     g = FastWindows.for_pool(x.shape, **attrs)
-    padded = g.pad(xp, x, lowest(xp, x.dtype))
-    padded_grad = g.pad(xp, grad)
-    result = xp.zeros(pooled.shape, dtype=grad.dtype)
-    for window, hit in _max_positions(xp, g, padded, pooled):
-        result += padded_grad[window] * hit
-    return result
 
+    def gather(b, out):
+        padded, padded_grad = g.pad(xp, x[b], lowest(xp, x.dtype)), g.pad(xp, grad[b])
+        out[...] = 0
+        for window, hit in _max_positions(xp, g, padded, pooled[b]):
+            out += padded_grad[window] * hit
 
-# ================================================================================================
-# AvgPool, AvgPoolGrad
-# ================================================================================================
+    return _by_images(ctx, pooled.shape, grad.dtype, x.shape, gather)
 
 
 def _avg_pool_kernel(ctx, x, **attrs):
     """AvgPool: the sum of the offsets' strided slices over each window's count of real pixels."""
     xp = ctx.xp
     g = FastWindows.for_pool(x.shape, **attrs)
-    padded = g.pad(xp, x)
-    total = sum(padded[window] for window in g.offsets())
-    return total / g.counts(xp, x.dtype)
+    counts = g.counts(xp, x.dtype)
+
+    def average(b, out):
+        padded = g.pad(xp, x[b])
+        xp.divide(sum(padded[window] for window in g.offsets()), counts, out=out)
+
+    return _by_images(ctx, (x.shape[0], g.oh, g.ow, x.shape[3]), x.dtype, x.shape, average)
 
 
 def _avg_pool_grad_kernel(ctx, input_sizes, grad, **attrs):
@@ -250,11 +339,16 @@ def _avg_pool_grad_kernel(ctx, input_sizes, grad, **attrs):
     xp = ctx.xp
     shape = tuple(int(d) for d in input_sizes.tolist())
     g = FastWindows.for_pool(shape, **attrs)
-    share = grad / g.counts(xp, grad.dtype)
-    result = xp.zeros((shape[0], g.padded_h, g.padded_w, shape[3]), dtype=grad.dtype)
-    for window in g.offsets():
-        result[window] += share
-    return g.crop(result)
+    counts = g.counts(xp, grad.dtype)
+
+    def spread(b, out):
+        share = grad[b] / counts
+        result = g.padded_like(xp, out, 0)
+        for window in g.offsets():
+            result[window] += share
+        g.store(result, out)
+
+    return _by_images(ctx, shape, grad.dtype, shape, spread)
 
 
 # ================================================================================================
@@ -272,12 +366,19 @@ FAST_KERNELS = {
     "AvgPool": _avg_pool_kernel,
     "AvgPoolGrad": _avg_pool_grad_kernel,
 }
+# chain of op types -> the kernel doing their work in one pass
+FUSIONS = {
+    ("Conv2D", "BiasAdd", "Relu"): _conv2d_bias_relu_kernel,
+    ("Conv2D", "BiasAdd"): _conv2d_bias_relu_kernel,
+}
 
 
 def register(device_kind):
-    """Register these kernels as their ops' fast kernels on devices of `device_kind`."""
+    """Register these kernels as their ops' fast kernels, and the fusions, on devices of `device_kind`."""
     for op_type, kernel in FAST_KERNELS.items():
         register_fast_kernel(op_type, device_kind, kernel)
+    for types, kernel in FUSIONS.items():
+        register_fusion(types, device_kind, kernel)
 
 
 # The kernels are written against `ctx.xp` and run on NumPy and CuPy alike.

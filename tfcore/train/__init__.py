@@ -2,7 +2,7 @@
 
 # ruff: noqa: F401, I001 - this module re-exports the public tf.train API (grouped by layer, not sorted)
 
-from tfcore.train import training_ops
+from tfcore.train import training_fast, training_ops  # noqa: F401 - training_fast: a fast ApplyAdam
 from tfcore.train.learning_rate_decay import (
     exponential_decay,
     inverse_time_decay,
