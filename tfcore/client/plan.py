@@ -1,6 +1,6 @@
 """The execution plan: what one `Session.run` signature needs, in order, with buffers freed early.
 
-A plan is compiled once per (fetches, targets, fed tensors) and reused, in five passes:
+A plan is compiled once per (fetches, targets, fed tensors) and reused, in six passes:
   1. prune: walk back from the fetches and targets through inputs and control inputs, stopping
      at fed tensors; nothing else in the graph runs;
   2. order: a topological order of what is left (ties broken by creation order, so runs are

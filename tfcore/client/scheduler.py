@@ -122,7 +122,7 @@ class Scheduler:
     def execute(self, plan, feed_values, trace=None):
         """Run `plan` (`Plan.execute`'s work) with one BLAS thread, its steps on this scheduler."""
         with one_blas_thread():
-            if self.inter_op < 2 or self._pool is None or not plan.timed:
+            if self.inter_op < 2 or not plan.timed or not plan.dependencies().heavy:
                 return plan.run_serial(feed_values, trace, timed=not plan.timed)
             return self._run_concurrent(plan, feed_values, trace)
 
@@ -205,6 +205,7 @@ class Dependencies:
                 self.readers[s] += 1
         self.kept = kept
         self.offload = [d > HEAVY_SECONDS and step.device.is_host for step, d in zip(steps, durations)]
+        self.heavy = sum(self.offload) > 1  # whether two steps could ever run side by side
 
 
 def _variable_order(steps, waits):
