@@ -2,8 +2,12 @@
 
 `make bench` runs `python -m benchmarks.run`; see benchmarks/README.md. Modules:
 
-- `run`: the command line, the workload list, the worker processes, the table, the JSON file and the
-  README table;
+- `run`: the command line, the workload list, the one-off runners, the JSON file;
+- `timed`: the timed workloads in the three conditions, on sets of worker processes;
+- `conditions`: the conditions: the competing process, the one-CPU quota cgroups;
+- `workers`: the worker and child processes and their environment (no OpenBLAS kernel overrides);
+- `goals`: the goals per condition, the ratios and the steadiness;
+- `report`: the printed table, the header lines and the README table;
 - `worker`: one engine's process for the timed workloads, driven by `run` over a pipe;
 - `workloads`: how each timed workload is built and stepped on each engine;
 - `timing`: interleaved timing (A B A B after a warm-up, median of repeats) and the machine description;

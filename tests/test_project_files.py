@@ -102,7 +102,7 @@ def test_pyproject_pins_are_exact():
     project = _pyproject()["project"]
     assert project["requires-python"] == ">=3.11"
     runtime = _pins(project["dependencies"])
-    assert set(runtime) == {"numpy", "pooch", "tqdm"}
+    assert set(runtime) == {"numpy", "pooch", "threadpoolctl", "tqdm"}
     extras = project["optional-dependencies"]
     course = _pins(extras["course"])
     assert set(course) == {
