@@ -32,6 +32,7 @@ import threading
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
+from tfcore.client.bind import REF, SLOT, VAR, VAR_COPY
 from tfcore.platform import cpus
 
 # A step that took longer than this in a plan's first run may run on a pool thread beside others.
@@ -189,7 +190,7 @@ class Dependencies:
         for index, step in enumerate(steps):
             for s in (*step.outputs, step.done_slot):
                 writer[s] = index
-        self.reads = [tuple({p for kind, p in step.sources if kind == 0} | set(step.control_slots))
+        self.reads = [tuple({p for kind, p in step.sources if kind == SLOT} | set(step.control_slots))
                       for step in steps]
         waits = [{writer[s] for s in reads if s in writer} for reads in self.reads]
         _variable_order(steps, waits)
@@ -213,14 +214,14 @@ def _variable_order(steps, waits):
     last_write, reads_since = {}, {}
     for index, step in enumerate(steps):
         for kind, payload in step.sources:
-            if kind == 2:  # REF: the kernel may write the variable
+            if kind == REF:  # the kernel may write the variable
                 name = payload.name
                 waits[index].update(reads_since.pop(name, ()))
                 if name in last_write:
                     waits[index].add(last_write[name])
                 last_write[name] = index
-            elif kind in (1, 3):  # VAR, VAR_COPY: a read of the value
-                name = payload if kind == 1 else payload[0]
+            elif kind in (VAR, VAR_COPY):  # a read of the value
+                name = payload if kind == VAR else payload[0]
                 if name in last_write:
                     waits[index].add(last_write[name])
                 reads_since.setdefault(name, set()).add(index)
