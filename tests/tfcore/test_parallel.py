@@ -64,6 +64,8 @@ def _cases(rng, dtype):
         "MatMul transposed": (math_fast._matmul_kernel, (a.T.copy(), b.T.copy()),
                               {"transpose_a": True, "transpose_b": True}),
         "MatMul wide": (math_fast._matmul_kernel, (a[:8], b), {"transpose_a": False, "transpose_b": False}),
+        "L2Loss": (math_fast._l2_loss_kernel, (x,), {}),
+        "L2Loss strided": (math_fast._l2_loss_kernel, (x[:, ::2, 1:],), {}),
     }
 
 
@@ -80,6 +82,13 @@ def test_parallel_kernels_give_the_serial_values_bit_for_bit_and_the_reference_v
         np.testing.assert_array_equal(four, again, err_msg=name)
         tolerance = 1e-4 if dtype == np.float32 else 1e-10
         np.testing.assert_allclose(four, reference, rtol=tolerance, atol=tolerance, err_msg=name)
+
+
+def test_l2_loss_in_half_precision_takes_the_sum_of_squares():
+    t = np.linspace(-2, 2, 50).astype(np.float16)
+    value = math_fast._l2_loss_kernel(KernelContext(np), t)
+    assert value.dtype == np.float16
+    assert value == get_op_def("L2Loss").kernel(KernelContext(np), t)
 
 
 class _Ref:

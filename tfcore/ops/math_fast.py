@@ -1,5 +1,6 @@
-"""Fast kernels for matrix products and element-wise updates, on the CPU: the work cut into
-independent pieces that `ctx.map` may run on several threads (tfcore/client/scheduler.py).
+"""Fast kernels for matrix products and sums of squares, on the CPU: the work cut into
+independent pieces that `ctx.map` may run on several threads (tfcore/client/scheduler.py), or
+handed to one BLAS call.
 
 A MatMul is cut into blocks of rows of its result (of columns, where it has more columns than rows),
 each one BLAS product of a block of rows of the left operand with the whole right operand (or of
@@ -46,7 +47,15 @@ def _matmul_kernel(ctx, a, b, transpose_a, transpose_b):
     return result
 
 
-FAST_KERNELS = {"MatMul": _matmul_kernel}
+def _l2_loss_kernel(ctx, t):
+    """L2Loss as one BLAS dot product of the values with themselves (no squared copy), halved."""
+    flat = t.reshape(-1)
+    if t.dtype.kind != "f" or t.dtype.itemsize < 4:  # BLAS has no half-precision dot
+        return ctx.xp.sum(t * t) / 2
+    return ctx.xp.dot(flat, flat) / 2
+
+
+FAST_KERNELS = {"MatMul": _matmul_kernel, "L2Loss": _l2_loss_kernel}
 
 for _op_type, _kernel in FAST_KERNELS.items():
     register_fast_kernel(_op_type, "CPU", _kernel)
