@@ -4,6 +4,7 @@
     course run 01 05 [--engine tensorflow] [--fast] [--output-dir DIR]
     course data fetch                    download (where needed) and verify every data file
     course results [--fast]              run the lessons, write their results into lessons/README.md
+                                         (full mode: also the measured times in the lessons' text)
     course grading resume ASSIGNMENT     finish an interrupted `nbgrader autograde` (grading/README.md)
     course grading validate ASSIGNMENT   `nbgrader validate` its sources; fails when one is missing or fails
 
@@ -167,6 +168,15 @@ def cmd_results(args):
         print(f"course results: {exc}", file=sys.stderr)
         return 1
     print(f"\nWrote the results into {_relative(readme)}")
+    if args.fast:  # fast mode's times say nothing about the lessons' full runs
+        return 0
+    try:
+        changed = lessons.update_measured(paths, lessons.measured_values(results))
+    except (OSError, ValueError) as exc:
+        print(f"course results: {exc}", file=sys.stderr)
+        return 1
+    for path in changed:
+        print(f"Wrote the measured times into {_relative(path)}")
     return 0
 
 
@@ -257,7 +267,8 @@ def build_parser():
     fetch.set_defaults(func=cmd_data_fetch)
 
     results = commands.add_parser("results", help="run the lessons (full mode unless --fast) and write what "
-                                  "they report into the results table of lessons/README.md")
+                                  "they report into the results table of lessons/README.md and, in full "
+                                  "mode, into the measured spans of the lessons' text")
     results.add_argument("lessons", nargs="*", metavar="LESSON", help="the lessons to run (default: all)")
     run_options(results)
     results.add_argument("--readme", type=Path, default=None,

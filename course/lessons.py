@@ -21,16 +21,20 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# the README markers, re-exported (`lessons.RESULTS_START`, as the CLI and the tests use them)
-from course.results import RESULTS_END as RESULTS_END
-from course.results import RESULTS_START as RESULTS_START
 from course.results import (
+    LESSON_SECONDS,
+    fill_measured,
     format_value,
     machine_info,
     read_reports,
     replace_results,
+    update_measured,
     update_readme,
 )
+
+# the README markers, re-exported (`lessons.RESULTS_START`, as the CLI and the tests use them)
+from course.results import RESULTS_END as RESULTS_END
+from course.results import RESULTS_START as RESULTS_START
 
 __all__ = [
     "REPO_ROOT",
@@ -51,6 +55,9 @@ __all__ = [
     "results_table",
     "replace_results",
     "update_readme",
+    "measured_values",
+    "fill_measured",
+    "update_measured",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -343,6 +350,18 @@ def stream_problems(notebook):
 
 # ---------------------------------------------------------------------------------------------------
 # Results: what lessons report, the machine, the table in lessons/README.md
+
+
+def measured_values(results):
+    """{(lesson tag, name): value} for the measured spans of the lessons' text (`update_measured`):
+    every report of `results` (as `results_table` takes them), and each lesson's whole run time as
+    ``LESSON_SECONDS``."""
+    values = {}
+    for name, seconds, reports in results:
+        tag = Path(name).name[:2]
+        values[(tag, LESSON_SECONDS)] = seconds
+        values.update({(tag, r["name"]): r["value"] for r in reports})
+    return values
 
 
 def results_table(results, machine, date=None, fast=False):

@@ -1,5 +1,11 @@
 """What `course results` needs besides the syllabus: the results lessons report (`course.report`),
-the machine they ran on, each value in words, and the markers of the table in ``lessons/README.md``.
+the machine they ran on, each value in words, the markers of the table in ``lessons/README.md``, and
+the measured spans of the lessons' text.
+
+A lesson's markdown states a run time only inside a measured span,
+``<!-- measured 07.training_seconds -->4.1 minutes<!-- /measured -->``: lesson 07's report
+``training_seconds`` in words (``lesson_seconds`` is the whole lesson's run). `course results` rewrites
+the spans of the lessons it ran in full mode, so the text says what the last measurement found.
 
 `course.lessons` re-exports these names and builds the table itself (`lessons.results_table`).
 """
@@ -7,6 +13,7 @@ the machine they ran on, each value in words, and the markers of the table in ``
 import json
 import os
 import platform
+import re
 from pathlib import Path
 
 __all__ = [
@@ -17,11 +24,22 @@ __all__ = [
     "format_value",
     "replace_results",
     "update_readme",
+    "MEASURED",
+    "LESSON_SECONDS",
+    "spoken_duration",
+    "fill_measured",
+    "update_measured",
 ]
 
 RESULTS_START = "<!-- results:start -->"
 RESULTS_END = "<!-- results:end -->"
 """The markers in ``lessons/README.md`` between which the results table goes."""
+
+MEASURED = re.compile(r"<!-- measured (?P<lesson>\d\d)\.(?P<name>\w+) -->(?P<text>.*?)<!-- /measured -->",
+                      re.DOTALL)
+"""A measured span in a lesson's markdown: the lesson's tag, the report's name, its value in words."""
+LESSON_SECONDS = "lesson_seconds"
+"""The name a measured span uses for the whole lesson's run time (every cell, as `course results` ran it)."""
 
 
 def read_reports(path):
@@ -103,3 +121,63 @@ def update_readme(readme, table):
     new = replace_results(readme.read_text(encoding="utf-8"), table, where=str(readme))
     readme.write_text(new, encoding="utf-8")
     return new
+
+
+def spoken_duration(seconds):
+    """`seconds` as a lesson's sentence says it: "85 ms", "4.2 seconds", "38 seconds", "4.1 minutes",
+    "1.3 hours"."""
+    seconds = float(seconds)
+    if seconds < 1:
+        return f"{1000 * seconds:.0f} ms" if seconds >= 0.01 else f"{1000 * seconds:.1f} ms"
+    if seconds < 10:
+        return f"{seconds:.1f} seconds"
+    if seconds < 90:
+        return f"{seconds:.0f} seconds"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.1f} minutes"
+    return f"{seconds / 3600:.1f} hours"
+
+
+def fill_measured(text, values):
+    """`text` with each measured span whose (lesson tag, name) is in `values` given that value in words
+    (`spoken_duration` for names with "seconds" in them, `format_value` otherwise); other spans are kept.
+
+    Raises `ValueError` for a span that `values` names a lesson of but not the value: the lesson ran
+    and reported no such thing (a misspelt name, or a report that was removed)."""
+    ran = {lesson for lesson, _ in values}
+
+    def fill(match):
+        key = (match["lesson"], match["name"])
+        if key not in values:
+            if match["lesson"] in ran:
+                raise ValueError(f"lesson {key[0]} reported no {key[1]!r} for the measured span {match[0]!r}")
+            return match[0]
+        value = values[key]
+        words = spoken_duration(value) if "seconds" in key[1] else format_value(key[1], value)
+        return f"<!-- measured {key[0]}.{key[1]} -->{words}<!-- /measured -->"
+
+    return MEASURED.sub(fill, text)
+
+
+def update_measured(paths, values):
+    """Rewrite the measured spans in the markdown cells of the notebooks `paths` (`fill_measured`);
+    returns the notebooks that changed. Each is written in one step (a temporary file renamed over it),
+    with nbformat's layout, so an interrupted run leaves every notebook whole."""
+    import nbformat
+
+    changed = []
+    for path in paths:
+        path = Path(path)
+        notebook = nbformat.read(path, as_version=nbformat.NO_CONVERT)
+        edited = False
+        for cell in notebook.cells:
+            if cell.cell_type == "markdown" and "<!-- measured" in cell.source:
+                new = fill_measured(cell.source, values)
+                edited |= new != cell.source
+                cell.source = new
+        if edited:
+            partial = path.with_name(f".{path.name}.partial")
+            nbformat.write(notebook, partial)
+            os.replace(partial, path)
+            changed.append(path)
+    return changed

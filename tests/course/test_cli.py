@@ -132,3 +132,17 @@ def test_course_results(make_notebook, tmp_path, capsys):
     assert "05_reporting.ipynb" not in captured.out
     assert "lacks the markers" in captured.err
     assert readme.read_text() == "# Lessons\n"
+
+
+@pytest.mark.slow
+def test_course_results_in_full_mode_writes_the_measured_times_into_the_lesson(make_notebook, tmp_path):
+    path = make_notebook("07_timed.ipynb", "# Timed\n\nOne step took <!-- measured 07.seconds_per_step -->"
+                         "(not measured yet)<!-- /measured -->.",
+                         "import course\ncourse.report('seconds_per_step', 0.0812)")
+    readme = tmp_path / "lessons" / "README.md"
+    readme.write_text(f"{lessons.RESULTS_START}\n{lessons.RESULTS_END}\n")
+    args = ["--lessons-dir", str(path.parent), "results", "--output-dir", str(tmp_path / "out")]
+    assert cli.main(args) == 0
+    text = nbformat.read(path, as_version=4).cells[0].source
+    assert text == "# Timed\n\nOne step took <!-- measured 07.seconds_per_step -->81 ms<!-- /measured -->."
+    assert "in full mode" in readme.read_text()

@@ -7,6 +7,7 @@ import nbformat
 import pytest
 
 from course import lessons, plots
+from course import results as lessons_results
 
 # --- the syllabus -----------------------------------------------------------------------------------
 
@@ -161,6 +162,48 @@ def test_update_readme(tmp_path):
     (tmp_path / "plain.md").write_text("no markers")
     with pytest.raises(ValueError, match="markers"):
         lessons.update_readme(tmp_path / "plain.md", "x")
+
+
+def test_spoken_durations():
+    assert [lessons_results.spoken_duration(s) for s in (0.0812, 0.004, 4.24, 38.4, 245.2, 5400)] == \
+        ["81 ms", "4.0 ms", "4.2 seconds", "38 seconds", "4.1 minutes", "1.5 hours"]
+
+
+def test_measured_spans_take_the_reported_values():
+    text = ("took <!-- measured 07.seconds_per_step -->old<!-- /measured --> per step, "
+            "<!-- measured 07.lesson_seconds -->old<!-- /measured --> in all, "
+            "<!-- measured 08.lesson_seconds -->kept<!-- /measured -->, "
+            "<!-- measured 07.test_accuracy -->old<!-- /measured -->")
+    values = lessons.measured_values([("07_lenet5.ipynb", 245.2, [
+        {"lesson": "07_lenet5", "name": "seconds_per_step", "value": 0.0812},
+        {"lesson": "07_lenet5", "name": "test_accuracy", "value": 0.9921}])])
+    assert lessons.fill_measured(text, values) == (
+        "took <!-- measured 07.seconds_per_step -->81 ms<!-- /measured --> per step, "
+        "<!-- measured 07.lesson_seconds -->4.1 minutes<!-- /measured --> in all, "
+        "<!-- measured 08.lesson_seconds -->kept<!-- /measured -->, "
+        "<!-- measured 07.test_accuracy -->99.21%<!-- /measured -->")
+    with pytest.raises(ValueError, match="lesson 07 reported no 'training_seconds'"):
+        lessons.fill_measured("<!-- measured 07.training_seconds -->x<!-- /measured -->", values)
+
+
+def test_update_measured_rewrites_only_the_spans(tmp_path):
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_markdown_cell("# T\n\nIt took <!-- measured 05.lesson_seconds -->x"
+                                                    "<!-- /measured -->."),
+                      nbformat.v4.new_code_cell("print('<!-- measured 05.lesson_seconds -->x"
+                                                "<!-- /measured -->')")]
+    path = tmp_path / "05_x.ipynb"
+    nbformat.write(notebook, path)
+    before = path.read_text()
+    assert lessons.update_measured([path], {("06", "lesson_seconds"): 3.0}) == []
+    assert path.read_text() == before
+    assert lessons.update_measured([path], lessons.measured_values([("05_x.ipynb", 30.0, [])])) == [path]
+    stored = nbformat.read(path, as_version=4)
+    assert stored.cells[0].source == ("# T\n\nIt took <!-- measured 05.lesson_seconds -->30 seconds"
+                                      "<!-- /measured -->.")
+    assert stored.cells[1].source == notebook.cells[1].source  # code is never touched
+    assert [c.id for c in stored.cells] == [c.id for c in notebook.cells]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["05_x.ipynb"]
 
 
 def test_machine_info():

@@ -15,6 +15,7 @@ import nbformat
 import pytest
 
 from course import lessons, plots
+from course import results as lessons_results
 
 REPO = Path(__file__).resolve().parents[2]
 LESSONS = lessons.lesson_files()
@@ -92,3 +93,32 @@ def test_lesson_structure(path):
     assert last.cell_type == "markdown" and re.search(r"^#+\s*Exercises", last.source, re.MULTILINE), \
         f"{name}: the last cell must be the 'Exercises' markdown cell"
     assert "exercises/" in last.source, f"{name}: the Exercises cell must point at exercises/"
+
+
+# A run time in words: "24 seconds", "0.5 s per step", "a couple of minutes", "about an hour".
+DURATION = re.compile(r"\b\d[\d.,]*\s*(?:ms|seconds?|min|minutes?|hours?)\b|\b\d[\d.,]*\s+s\b"
+                      r"|\b(?:an?|one|two|three|ten|few|several|couple of|half an|dozens? of)\s+"
+                      r"(?:ms|seconds|minutes?|hours?)\b", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
+def test_lesson_text_states_run_times_only_as_measured(path):
+    notebook = nbformat.read(path, as_version=4)
+    stated = [f"cell {cell.get('id', '?')}: {match[0]!r}" for cell in notebook.cells
+              if cell.cell_type == "markdown"
+              for match in DURATION.finditer(lessons_results.MEASURED.sub("", cell.source))]
+    assert not stated, (f"{path.name} states run times by hand: {stated}; put each in a measured span "
+                        "(<!-- measured NN.report_name -->...<!-- /measured -->, course/results.py) that "
+                        "`course results` fills in")
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
+def test_measured_spans_name_what_their_lesson_reports(path):
+    notebook = nbformat.read(path, as_version=4)
+    reported = {m[1] for cell in notebook.cells if cell.cell_type == "code"
+                for m in re.finditer(r"course\.report\(\s*[\"'](\w+)[\"']", cell.source)}
+    reported.add(lessons_results.LESSON_SECONDS)
+    for cell in notebook.cells:
+        for span in lessons_results.MEASURED.finditer(cell.source if cell.cell_type == "markdown" else ""):
+            assert span["lesson"] == path.name[:2], f"{path.name}: {span[0]!r} is another lesson's value"
+            assert span["name"] in reported, f"{path.name}: {span[0]!r} names no value the lesson reports"
