@@ -22,6 +22,7 @@ from tfcore.framework.dtypes import (DType, as_dtype, bool, double, float16, flo
 from tfcore.framework.graph import (Graph, GraphKeys, Operation, Tensor, convert_to_tensor,
                                     get_default_graph, get_default_session, is_tensor,
                                     register_tensor_conversion_function, reset_default_graph)
+from tfcore.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
 from tfcore.framework.registry import NotDifferentiable, RegisterGradient, no_gradient
 from tfcore.framework.tensor_shape import Dimension, TensorShape
 
@@ -47,6 +48,7 @@ from tfcore.ops.random_ops import *
 from tfcore.ops.init_ops import *
 from tfcore.ops.check_numerics_ops import *
 from tfcore.ops.variables import *
+from tfcore.ops.scatter_ops import *
 from tfcore.ops.control_flow_ops import *
 from tfcore.ops.gradients_impl import *
 from tfcore.ops.scopes import *
@@ -57,6 +59,7 @@ from tfcore.client.session import (ConfigProto, GPUOptions, InteractiveSession, 
 from tfcore import contrib, initializers, losses, nn, random, train
 from tfcore import image
 from tfcore import datasets, io
+from tfcore.graph_util import GraphDef, NodeDef, import_graph_def  # also binds tf.graph_util
 from tfcore.platform import app, flags, gfile
 from tfcore.platform import tf_logging as logging
 from tfcore import summary

@@ -1,10 +1,12 @@
-"""Fetch mapping: `sess.run` accepts one item, a list, a tuple, a dict or nested mixes of them.
+"""Fetch mapping: `sess.run` accepts one item, a list, a tuple, a dict or nested mixes of them
+(an IndexedSlices is fetched as an IndexedSlicesValue of its values, indices and dense shape).
 
 The fetch structure is flattened into a de-duplicated list of graph elements, the plan computes
 them, and the results are put back into the caller's structure (ops come back as None).
 """
 
 from tfcore.framework.graph import Operation, Tensor
+from tfcore.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
 
 
 class FetchMapper:
@@ -30,6 +32,10 @@ class FetchMapper:
             return ("namedtuple", type(fetch), [self._flatten(graph, v) for v in fetch])
         if isinstance(fetch, list | tuple):
             return (type(fetch).__name__, None, [self._flatten(graph, v) for v in fetch])
+        if isinstance(fetch, IndexedSlices):  # fetched as an IndexedSlicesValue of its three tensors
+            parts = (fetch.values, fetch.indices, fetch.dense_shape)
+            return ("namedtuple", IndexedSlicesValue,
+                    [("none", None, None) if p is None else self._flatten(graph, p) for p in parts])
         if not (isinstance(fetch, Tensor | Operation | str) or hasattr(fetch, "_as_graph_element")):
             raise TypeError(f"Fetch argument {fetch!r} has invalid type {type(fetch)}, must be a string "
                             "or Tensor. (Can not convert a {0} into a Tensor or Operation.)".format(
@@ -48,6 +54,8 @@ class FetchMapper:
         kind, cls, children = node if node[0] != "leaf" else (node[0], None, node[1])
         if kind == "leaf":
             return values[children]
+        if kind == "none":
+            return None
         if kind == "dict":
             return cls((k, self._build(v, values)) for k, v in children)
         if kind == "namedtuple":

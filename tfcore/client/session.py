@@ -10,6 +10,7 @@ from tfcore.client.plan import Plan
 from tfcore.client.scheduler import Scheduler
 from tfcore.client.session_state import SessionState
 from tfcore.devices.placement import Placer
+from tfcore.framework import dtypes
 from tfcore.framework.graph import Tensor, get_default_graph
 from tfcore.framework.tensor import _default_session_stack
 
@@ -240,7 +241,8 @@ def _check_feed(tensor, value):
                         f"include Python scalars, strings, lists, numpy ndarrays. (feeding {tensor.name})")
     dtype = tensor.dtype.base_dtype
     target = dtype.as_numpy_dtype
-    if type(value) is np.ndarray and value.dtype == target and _fits(tensor.shape, value.shape):
+    if (type(value) is np.ndarray and value.dtype == target and dtype != dtypes.string
+            and _fits(tensor.shape, value.shape)):
         return value  # the usual feed: nothing to convert, nothing more to check
     try:
         raw = np.asarray(value)
@@ -249,7 +251,7 @@ def _check_feed(tensor, value):
                 raise TypeError(f"cannot feed non-integer values of dtype {raw.dtype}")
         if raw.dtype.kind in "USO" and not dtype == "string":
             raise TypeError(f"cannot feed strings (dtype {raw.dtype})")
-        array = np.asarray(raw, dtype=target) if dtype != "string" else raw.astype(object)
+        array = np.asarray(raw, dtype=target) if dtype != "string" else dtypes.string_array(raw, tensor.name)
     except (TypeError, ValueError) as e:
         raise ValueError(f"Cannot feed value for Tensor {tensor.name}, which has dtype "
                          f"{dtype.name}: {e}") from None

@@ -1,3 +1,3 @@
 """`tf.contrib`: the few contrib pieces classic course code uses (`contrib.layers`)."""
 
-from tfcore.contrib import layers  # noqa: F401
+from tfcore.contrib import layers, rnn  # noqa: F401

@@ -141,3 +141,20 @@ def infer_dtype(value):
         return kinds[0]
     raise TypeError(f"Cannot infer a dtype for {type(value).__name__} {value!r}.")
 
+
+
+def string_array(value, what="a string tensor"):
+    """`value` (str, bytes, or nested lists or arrays of them) as TF holds strings: a NumPy object
+    array of `bytes`, each str encoded as UTF-8 (so fetching ``tf.constant('Hello')`` gives
+    ``b'Hello'``). Raises TypeError naming `what` for anything that is not a string."""
+    array = np.array(value, dtype=object)
+    flat = array.reshape(-1)
+    for i, item in enumerate(flat):
+        if isinstance(item, str):
+            flat[i] = item.encode("utf-8")
+        elif isinstance(item, bytes):
+            flat[i] = builtins.bytes(item)  # np.bytes_ becomes plain bytes
+        else:
+            raise TypeError(f"Expected string for {what}, got {item!r} of type '{type(item).__name__}' "
+                            "instead.")
+    return array

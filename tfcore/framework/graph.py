@@ -17,6 +17,7 @@ from tfcore.framework.conversion import (  # noqa: F401 - re-exported
     register_tensor_conversion_function,
 )
 from tfcore.framework.device_spec import canonical
+from tfcore.framework.graph_def import graph_to_graph_def
 from tfcore.framework.registry import get_op_def
 from tfcore.framework.tensor import (  # noqa: F401 - re-exported
     Operation,
@@ -280,9 +281,9 @@ class Graph:
         finally:
             self._gradient_override_map = saved
 
-    def as_graph_def(self):
-        """A plain description of the graph (used by summary.FileWriter.add_graph)."""
-        return [op.node_def for op in self._ops]
+    def as_graph_def(self, from_version=None, add_shapes=False):
+        """This graph as a `GraphDef` (tfcore/framework/graph_def.py); `add_shapes` records output shapes."""
+        return graph_to_graph_def(self, add_shapes=add_shapes)
 
     @property
     def version(self):

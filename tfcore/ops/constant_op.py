@@ -24,7 +24,7 @@ def to_numpy(value, dtype=None):
         dtype = dtypes.infer_dtype(value)
     dtype = dtypes.as_dtype(dtype).base_dtype
     if dtype == dtypes.string:
-        return np.asarray(value, dtype=object), dtype
+        return dtypes.string_array(value, "a string constant"), dtype
     try:
         raw = np.asarray(value)
     except ValueError as e:

@@ -7,13 +7,17 @@ gradient of a gather scatters back: a slice picked twice gets the sum of both gr
 
 import builtins
 
+from tfcore.framework import dtypes
 from tfcore.framework.constant_folding import constant_value
+from tfcore.framework.conversion import register_tensor_conversion_function
 from tfcore.framework.graph import apply_op, convert_to_tensor, get_default_graph, is_tensor
+from tfcore.framework.indexed_slices import IndexedSlices
 from tfcore.framework.registry import register_gradient, register_op
 from tfcore.framework.tensor_shape import TensorShape
 from tfcore.framework.tensor_shape import dims_or_none as _dims
-from tfcore.ops.array_ops import _dim_of, _shape_of, _shaped_as, _static_ints
+from tfcore.ops.array_ops import _dim_of, _shape_of, _shaped_as, _static_ints, reshape
 from tfcore.ops.dimension_ops import transpose
+from tfcore.ops.join_ops import concat
 
 # Public names, exported as tf.<name> (keep this list in step with the blocks below).
 __all__ = ["gather", "boolean_mask"]
@@ -75,12 +79,21 @@ register_op("GatherV2", shape=_gather_shape, kernel=_gather_kernel)
 @register_gradient("GatherV2")
 def _GatherV2Grad(op, grad):
     """Each picked slice sends its gradient back to where it was picked from; a slice picked twice
-    gets the sum. (TF returns this as IndexedSlices; tfcore's gradient is the dense tensor.)"""
+    gets the sum. Along axis 0, as in TF, an IndexedSlices: the picked rows' gradients and their
+    indices (flattened), of params' shape; along another axis, the dense sum."""
     params, indices = op.inputs
     axis = op.get_attr("axis")
     rows = _dim_of(params, axis)
     if axis == 0:
-        return [unsorted_segment_sum(grad, indices, rows), None]
+        dense_shape = _shape_of(params)
+        if indices.shape.ndims == 1:
+            return [IndexedSlices(convert_to_tensor(grad), indices, dense_shape), None]
+        trailing = _dims(params.shape)
+        if trailing is not None and None not in trailing[1:]:
+            values = reshape(grad, [-1, *trailing[1:]])
+        else:
+            values = reshape(grad, concat([[-1], dense_shape[1:]], 0))
+        return [IndexedSlices(values, reshape(indices, [-1]), dense_shape), None]
     p_rank, i_rank = params.shape.ndims, indices.shape.ndims
     if p_rank is None or i_rank is None:
         raise ValueError(f"Cannot differentiate {op.name}: the ranks of its inputs are unknown")
@@ -126,6 +139,19 @@ def _unsorted_segment_sum_kernel(ctx, data, segment_ids, num_segments):
 
 register_op("UnsortedSegmentSum", shape=_unsorted_segment_sum_shape, kernel=_unsorted_segment_sum_kernel,
             host_memory=(2,))
+
+
+def _densify(slices, dtype=None, name=None):
+    """An IndexedSlices as the dense tensor it stands for: its values summed into their rows."""
+    if slices.dense_shape is None:
+        raise ValueError(f"Cannot convert {slices} to a tensor: its dense_shape is not known")
+    if dtype is not None and slices.dtype.base_dtype != dtypes.as_dtype(dtype).base_dtype:
+        raise ValueError(f"Tensor conversion requested dtype {dtypes.as_dtype(dtype).name} for IndexedSlices "
+                         f"of dtype {slices.dtype.base_dtype.name}")
+    return unsorted_segment_sum(slices.values, slices.indices, slices.dense_shape[0], name=name)
+
+
+register_tensor_conversion_function(IndexedSlices, _densify)  # an op taking IndexedSlices gets them dense
 
 
 @register_gradient("UnsortedSegmentSum")

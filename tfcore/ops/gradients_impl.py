@@ -4,14 +4,20 @@ Walk the ops between `xs` and `ys`; starting from `grad_ys` (ones by default), v
 all of its consumers have sent their gradients back, sum what it received per output, and call its
 registered gradient function (`_<Op>Grad(op, *output_grads)`, built from ordinary tfcore ops) to
 get the gradients of its inputs. The result is itself a graph: the same Session runs it.
+
+A gradient may be a `tf.IndexedSlices` (a gather's, for its params): it flows on as it is, and an
+op that takes it as an input densifies it. Contributions that are all IndexedSlices sum by
+concatenating their rows; a mix sums densely.
 """
 
 
+from tfcore.framework import dtypes
 from tfcore.framework.graph import Tensor, convert_to_tensor, get_default_graph
+from tfcore.framework.indexed_slices import IndexedSlices
 from tfcore.framework.registry import get_gradient_function
 from tfcore.ops.array_ops import ones_like, zeros_like
-from tfcore.ops.join_ops import stack, unstack
-from tfcore.ops.math_ops import add_n
+from tfcore.ops.join_ops import concat, stack, unstack
+from tfcore.ops.math_ops import add_n, cast
 from tfcore.ops.reduction_ops import reduce_sum
 from tfcore.ops.variables import Variable, ref_tensor
 
@@ -56,7 +62,7 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
         for y, gy in zip(ys, grad_ys):
             grads.setdefault(y, []).append(_initial_gradient(y, gy, ys))
         _backpropagate(graph, between, stops, grads)
-        return [_total(grads, x, add_n) for x in xs]
+        return [_total(grads, x) for x in xs]
 
 
 def _between(xs, ys, stops):
@@ -109,7 +115,7 @@ def _backpropagate(graph, between, stops, grads):
         done.add(op)
         if op in stops:
             continue
-        out_grads = [_total(grads, t, add_n) for t in op.outputs]
+        out_grads = [_total(grads, t) for t in op.outputs]
         if any(g is not None for g in out_grads):
             in_grads = _call_gradient(graph, op, out_grads)
             for t, g in zip(op.inputs, in_grads):
@@ -122,12 +128,23 @@ def _backpropagate(graph, between, stops, grads):
                     ready.append(t.op)
 
 
-def _total(grads, tensor, add_n):
+def _total(grads, tensor):
     """The summed gradient of `tensor`, computed once (the sum replaces its contributions)."""
     contributions = grads.get(tensor)
     if contributions and len(contributions) > 1:
-        grads[tensor] = [add_n(contributions)]
+        grads[tensor] = [_sum(contributions)]
     return grads[tensor][0] if contributions else None
+
+
+def _sum(contributions):
+    """add_n of the contributions; IndexedSlices only: their rows concatenated (still sparse)."""
+    if all(isinstance(g, IndexedSlices) for g in contributions):
+        indices = [g.indices for g in contributions]
+        if len({i.dtype.base_dtype for i in indices}) > 1:  # int32 and int64 rows: all int64, as TF
+            indices = [cast(i, dtypes.int64) for i in indices]
+        return IndexedSlices(concat([g.values for g in contributions], 0), concat(indices, 0),
+                             contributions[0].dense_shape)
+    return add_n([convert_to_tensor(g) for g in contributions])
 
 
 def _call_gradient(graph, op, out_grads):
@@ -149,7 +166,7 @@ def _call_gradient(graph, op, out_grads):
     if len(result) != len(op.inputs):
         raise ValueError(f"Gradient function for '{op.type}' returned {len(result)} gradients, "
                          f"but op '{op.name}' has {len(op.inputs)} inputs.")
-    return [None if g is None else convert_to_tensor(g) if not isinstance(g, Tensor) else g for g in result]
+    return [g if g is None or isinstance(g, Tensor | IndexedSlices) else convert_to_tensor(g) for g in result]
 
 
 def hessians(ys, xs, name="hessians"):

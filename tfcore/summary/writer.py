@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 
+from tfcore.framework.graph_def import GraphDef
 from tfcore.framework.tensor_shape import dims_or_none
 from tfcore.summary import proto
 from tfcore.summary.event_file import EventFileWriter
@@ -111,10 +112,13 @@ def node_def_bytes(node, outputs=None):
 
 
 def graph_def_bytes(graph):
-    """A serialized GraphDef of a tfcore `Graph` (or of a list of node dicts, as
-    `Graph.as_graph_def()` returns them)."""
+    """A serialized (protobuf) GraphDef of a tfcore `Graph`, of the `GraphDef` that
+    `Graph.as_graph_def()` returns, or of a list of node dicts."""
     if hasattr(graph, "get_operations"):
         nodes = [node_def_bytes(op.node_def, op.outputs) for op in graph.get_operations()]
+    elif isinstance(graph, GraphDef):
+        nodes = [node_def_bytes({"name": n.name, "op": n.op, "input": list(n.input), "device": n.device,
+                                 "attr": dict(n.attr)}) for n in graph.node]
     else:
         nodes = [node_def_bytes(node) for node in graph]
     return proto.graph_def(nodes)
@@ -188,6 +192,8 @@ class FileWriter:
             raise ValueError("Please pass only graph or graph_def (deprecated), but not both.")
         if graph is not None:
             data = graph_def_bytes(graph)
+        elif isinstance(graph_def, GraphDef):  # its own bytes are JSON; TensorBoard reads protobuf
+            data = graph_def_bytes(graph_def)
         elif isinstance(graph_def, bytes) or hasattr(graph_def, "SerializeToString"):
             data = _serialized(graph_def, "graph_def")
         elif graph_def is not None:

@@ -35,3 +35,5 @@ from tfcore.train.checkpoint_state import (
     update_checkpoint_state,
 )
 from tfcore.train.saver import Saver, checkpoint_exists, list_variables, load_variable
+from tfcore.train.meta_graph import MetaGraphDef, export_meta_graph, import_meta_graph
+from tfcore.framework.graph_def import write_graph

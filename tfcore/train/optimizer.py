@@ -6,10 +6,14 @@ five update rules of TF1. See there for what `minimize` builds, op by op.
 
 from tfcore.framework import dtypes
 from tfcore.framework.graph import GraphKeys, Tensor, convert_to_tensor, get_default_graph
+from tfcore.framework.indexed_slices import IndexedSlices
+from tfcore.ops.array_ops import shape
 from tfcore.ops.constant_op import constant
 from tfcore.ops.control_flow_ops import group
 from tfcore.ops.control_flow_ops import tuple as gate_tuple
+from tfcore.ops.gather_ops import unsorted_segment_sum
 from tfcore.ops.gradients_impl import gradients
+from tfcore.ops.index_ops import unique
 from tfcore.ops.variables import Variable, assign_add, trainable_variables
 from tfcore.train.slot_creator import create_filled_slot
 
@@ -37,7 +41,8 @@ class Optimizer:
     """Base class of the optimizers: subclasses define the slots and the update of one variable.
 
     Subclass hooks, called by `apply_gradients` in this order: `_create_slots(var_list)`,
-    `_prepare()` (hyperparameters as tensors), `_apply_dense(grad, var)` for each variable, and
+    `_prepare()` (hyperparameters as tensors), `_apply_dense(grad, var)` for each variable (or,
+    for an IndexedSlices gradient, `_apply_sparse(grad, var)` with repeated rows summed), and
     `_finish(update_ops, name_scope)` (group them, plus any extra per-step update).
     """
 
@@ -108,7 +113,7 @@ class Optimizer:
             raise ValueError("No variables provided.")
         converted = []
         for g, v in grads_and_vars:
-            if g is not None:
+            if g is not None and not isinstance(g, IndexedSlices):
                 try:
                     g = convert_to_tensor(g)
                 except (TypeError, ValueError):
@@ -129,7 +134,10 @@ class Optimizer:
                 if grad is None:
                     continue
                 with graph.name_scope("update_" + var.op.name):
-                    update_ops.append(self._apply_dense(grad, var))
+                    if isinstance(grad, IndexedSlices):
+                        update_ops.append(self._apply_sparse_duplicate_indices(grad, var))
+                    else:
+                        update_ops.append(self._apply_dense(grad, var))
             if global_step is None:
                 apply_updates = self._finish(update_ops, scope)
             else:
@@ -196,6 +204,16 @@ class Optimizer:
 
     def _apply_dense(self, grad, var):
         raise NotImplementedError(f"{type(self).__name__} must implement _apply_dense")
+
+    def _apply_sparse_duplicate_indices(self, grad, var):
+        """Apply the IndexedSlices `grad`: the values of repeated rows summed first, then
+        `_apply_sparse`."""
+        unique_indices, positions = unique(grad.indices)
+        summed = unsorted_segment_sum(grad.values, positions, shape(unique_indices)[0])
+        return self._apply_sparse(IndexedSlices(summed, unique_indices, grad.dense_shape), var)
+
+    def _apply_sparse(self, grad, var):
+        raise NotImplementedError(f"{type(self).__name__} has no update for sparse gradients (_apply_sparse)")
 
     def _finish(self, update_ops, name_scope):
         return group(*update_ops, name=name_scope)

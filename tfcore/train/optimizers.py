@@ -20,10 +20,14 @@ module holds the five update rules and re-exports `Optimizer`, `create_slot` and
 
 from tfcore.framework.graph import convert_to_tensor, get_default_graph
 from tfcore.ops.control_flow_ops import group
+from tfcore.ops.elementwise_ops import sqrt
 from tfcore.ops.math_ops import cast
+from tfcore.ops.scatter_ops import scatter_add, scatter_sub
+from tfcore.ops.variables import assign, assign_sub
 from tfcore.train import training_ops
 from tfcore.train.optimizer import Optimizer
 from tfcore.train.slot_creator import create_filled_slot, create_slot  # noqa: F401 - re-exported
+from tfcore.train.sparse_training_ops import sparse_apply
 
 # Public names, exported as tf.train.<name>.
 __all__ = [
@@ -66,6 +70,11 @@ class GradientDescentOptimizer(Optimizer):
         return training_ops.apply_gradient_descent(
             var, _as_dtype_of(self._learning_rate_tensor, var), grad, use_locking=self._use_locking).op
 
+    def _apply_sparse_duplicate_indices(self, grad, var):
+        """var[indices] -= lr * values: scatter_sub adds up repeated rows itself."""
+        delta = grad.values * _as_dtype_of(self._learning_rate_tensor, var)
+        return scatter_sub(var, grad.indices, delta, use_locking=self._use_locking).op
+
 
 # ================================================================================================
 # MomentumOptimizer: accum = momentum * accum + grad; var -= lr * accum (slot "momentum")
@@ -95,6 +104,12 @@ class MomentumOptimizer(Optimizer):
             var, self.get_slot(var, "momentum"), _as_dtype_of(self._learning_rate_tensor, var), grad,
             _as_dtype_of(self._momentum_tensor, var), use_locking=self._use_locking,
             use_nesterov=self._use_nesterov).op
+
+    def _apply_sparse(self, grad, var):
+        return sparse_apply("SparseApplyMomentum", [var, self.get_slot(var, "momentum")],
+                            [_as_dtype_of(self._learning_rate_tensor, var)], grad,
+                            [_as_dtype_of(self._momentum_tensor, var)],
+                            {"use_locking": self._use_locking, "use_nesterov": self._use_nesterov}).op
 
 
 # ================================================================================================
@@ -142,6 +157,24 @@ class AdamOptimizer(Optimizer):
             _as_dtype_of(beta2_power, var), _as_dtype_of(self._lr_t, var), _as_dtype_of(self._beta1_t, var),
             _as_dtype_of(self._beta2_t, var), _as_dtype_of(self._epsilon_t, var), grad,
             use_locking=self._use_locking).op
+
+    def _apply_sparse(self, grad, var):
+        """As TF: m and v decay everywhere, the rows of `grad` get their share added (scatter_add),
+        and the whole variable takes the step lr_t * m / (sqrt(v) + epsilon)."""
+        beta1_power, beta2_power = (_as_dtype_of(b, var) for b in self._get_beta_accumulators())
+        lr, beta1, beta2, epsilon = (_as_dtype_of(t, var) for t in
+                                     (self._lr_t, self._beta1_t, self._beta2_t, self._epsilon_t))
+        lr = lr * sqrt(1 - beta2_power) / (1 - beta1_power)
+        graph, m, v = get_default_graph(), self.get_slot(var, "m"), self.get_slot(var, "v")
+        m_t = assign(m, m * beta1, use_locking=self._use_locking)
+        with graph.control_dependencies([m_t]):
+            m_t = scatter_add(m, grad.indices, grad.values * (1 - beta1), use_locking=self._use_locking)
+        v_t = assign(v, v * beta2, use_locking=self._use_locking)
+        with graph.control_dependencies([v_t]):
+            v_t = scatter_add(v, grad.indices, (grad.values * grad.values) * (1 - beta2),
+                              use_locking=self._use_locking)
+        var_update = assign_sub(var, lr * m_t / (sqrt(v_t) + epsilon), use_locking=self._use_locking)
+        return group(var_update, m_t, v_t)
 
     def _finish(self, update_ops, name_scope):
         graph = get_default_graph()
@@ -196,6 +229,16 @@ class RMSPropOptimizer(Optimizer):
                                                         use_locking=self._use_locking).op
         return training_ops.apply_rms_prop(var, rms, mom, *hyper, grad, use_locking=self._use_locking).op
 
+    def _apply_sparse(self, grad, var):
+        hyper = [_as_dtype_of(t, var) for t in (self._learning_rate_tensor, self._decay_tensor,
+                                                 self._momentum_tensor, self._epsilon_tensor)]
+        slots = [self.get_slot(var, "rms"), self.get_slot(var, "momentum")]
+        if self._centered:
+            return sparse_apply("SparseApplyCenteredRMSProp", [var, self.get_slot(var, "mg"), *slots], hyper,
+                                grad, [], {"use_locking": self._use_locking}).op
+        return sparse_apply("SparseApplyRMSProp", [var, *slots], hyper, grad, [],
+                            {"use_locking": self._use_locking}).op
+
 
 # ================================================================================================
 # AdagradOptimizer: slot "accumulator" (starts at initial_accumulator_value)
@@ -224,4 +267,9 @@ class AdagradOptimizer(Optimizer):
         return training_ops.apply_adagrad(var, self.get_slot(var, "accumulator"),
                                           _as_dtype_of(self._learning_rate_tensor, var), grad,
                                           use_locking=self._use_locking).op
+
+    def _apply_sparse(self, grad, var):
+        return sparse_apply("SparseApplyAdagrad", [var, self.get_slot(var, "accumulator")],
+                            [_as_dtype_of(self._learning_rate_tensor, var)], grad, [],
+                            {"use_locking": self._use_locking, "update_slots": True}).op
 

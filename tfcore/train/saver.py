@@ -8,7 +8,6 @@ file; checkpoints beyond `max_to_keep` are deleted. The bytes are written atomic
 `checkpoint_io` (see its docstring for the format).
 """
 
-import json
 import os
 import time
 
@@ -19,7 +18,7 @@ from tfcore.framework.graph import Tensor, get_default_graph
 from tfcore.ops.control_flow_ops import group
 from tfcore.ops.placeholder_ops import placeholder
 from tfcore.ops.variables import Variable, assign, global_variables
-from tfcore.train import checkpoint_io, checkpoint_state
+from tfcore.train import checkpoint_io, checkpoint_state, meta_graph_def
 
 
 def _saveables(var_list):
@@ -112,18 +111,16 @@ class Saver:
                 continue
             checkpoint_io.remove_checkpoint(old)
 
-    def export_meta_graph(self, filename=None, **kwargs):
-        """Write a description of the graph (ops, inputs, collections of named items) as JSON."""
-        graph = self._graph
-        doc = {"format": "tfcore-meta-graph", "version": 1,
-               "nodes": [{"name": op.name, "op": op.type, "inputs": [t.name for t in op.inputs],
-                          "control_inputs": [c.name for c in op.control_inputs], "device": op.device}
-                         for op in graph.get_operations()],
-               "collections": {k: [getattr(i, "name", str(i)) for i in graph.get_collection(k)]
-                               for k in graph.get_all_collection_keys() if isinstance(k, str)}}
-        if filename:
-            checkpoint_io.atomic_write_bytes(filename, json.dumps(doc, indent=1).encode("utf-8"))
-        return doc
+    def export_meta_graph(self, filename=None, collection_list=None, as_text=False, **kwargs):
+        """Write the graph, its collections and this saver as a MetaGraphDef (meta_graph_def.py)."""
+        return meta_graph_def.export_meta_graph(filename, collection_list=collection_list, as_text=as_text,
+                                                graph=self._graph, saver_def=self.as_saver_def(), **kwargs)
+
+    def as_saver_def(self):
+        """What import_meta_graph needs to rebuild this saver: checkpoint key -> variable name."""
+        return {"variables": {key: var.name for key, var in self._vars.items()},
+                "max_to_keep": self._max_to_keep,
+                "keep_checkpoint_every_n_hours": self._keep_every_seconds / 3600}
 
     # --- restoring ------------------------------------------------------------------------------
     def restore(self, sess, save_path):

@@ -1,0 +1,1 @@
+"""`tfcore.python.framework`: TF's module path for `graph_util`."""
