@@ -58,6 +58,7 @@ from tfcore.client.session import (ConfigProto, GPUOptions, InteractiveSession, 
 
 from tfcore import contrib, initializers, losses, nn, random, train
 from tfcore import data
+from tfcore import layers
 from tfcore import image
 from tfcore import datasets, io
 from tfcore.graph_util import GraphDef, NodeDef, import_graph_def  # also binds tf.graph_util

@@ -11,6 +11,7 @@ from tfcore import rnn_cell  # noqa: F401 - tf.nn.rnn_cell
 from tfcore.ops.activation_ops import *
 from tfcore.ops.conv_ops import *
 from tfcore.ops.elementwise_ops import sigmoid, tanh  # noqa: F401 - math ops that tf.nn shows too
+from tfcore.ops.layers_nn import *
 from tfcore.ops.nn_ops import *
 from tfcore.ops.rnn_ops import *
 from tfcore.ops.xent_ops import *

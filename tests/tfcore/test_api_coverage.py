@@ -90,3 +90,46 @@ def test_string_dtype_names():
     assert tfcore.as_dtype("float") == tfcore.float32
     assert tfcore.as_dtype("float64") == tfcore.float64
     assert tfcore.constant(1.5).dtype == tfcore.float32
+
+
+# Tier 2 as far as tfcore covers it (tfcore/README.md, "Tier 2 of the TF1 surface").
+TIER2 = """
+data.Dataset data.Dataset.from_tensor_slices data.Dataset.from_tensors data.Dataset.range data.Dataset.zip
+data.Dataset.map data.Dataset.filter data.Dataset.batch data.Dataset.shuffle data.Dataset.repeat
+data.Dataset.take data.Dataset.skip data.Dataset.prefetch data.Dataset.make_one_shot_iterator
+data.Dataset.make_initializable_iterator data.Iterator data.Iterator.from_structure
+data.make_one_shot_iterator data.make_initializable_iterator errors.OutOfRangeError
+layers.dense layers.conv2d layers.conv2d_transpose layers.max_pooling2d layers.average_pooling2d
+layers.dropout layers.flatten layers.batch_normalization nn.max_pool2d nn.avg_pool2d nn.batch_normalization
+nn.rnn_cell.BasicRNNCell nn.rnn_cell.BasicLSTMCell nn.rnn_cell.LSTMCell nn.rnn_cell.GRUCell
+nn.rnn_cell.MultiRNNCell nn.rnn_cell.DropoutWrapper nn.rnn_cell.LSTMStateTuple contrib.rnn.BasicLSTMCell
+contrib.rnn.static_rnn nn.static_rnn nn.dynamic_rnn nn.bidirectional_dynamic_rnn
+train.export_meta_graph train.import_meta_graph train.write_graph io.write_graph GraphDef import_graph_def
+graph_util.convert_variables_to_constants IndexedSlices IndexedSlicesValue scatter_add scatter_sub
+scatter_update
+""".split()
+
+# TF 2.21's compat.v1 has no contrib, and with Keras 3 its rnn_cell classes and layers refuse to load;
+# IndexedSlicesValue is what TF's sess.run returns but not a top-level name.
+NOT_IN_TF2_21 = {name for name in TIER2 if name.startswith(("contrib.", "nn.rnn_cell.", "layers."))}
+NOT_IN_TF2_21.add("IndexedSlicesValue")
+
+
+@pytest.mark.parametrize("name", TIER2)
+def test_tier2_name_exists(name):
+    _lookup(tfcore, name)
+
+
+def test_tier2_list_is_real_tensorflow_api():
+    tf = reference_tf()
+    if tf is None:
+        pytest.skip("TensorFlow is not installed")
+    missing = []
+    for name in TIER2:
+        if name in NOT_IN_TF2_21:
+            continue
+        try:
+            _lookup(tf, name)
+        except AttributeError:
+            missing.append(name)
+    assert not missing, f"not TF1 API names: {missing}"

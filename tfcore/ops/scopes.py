@@ -188,6 +188,7 @@ def variable_scope(name_or_scope, default_name=None, values=None, initializer=No
         ns = graph.name_scope(name_scope_str)
     else:
         ns = graph.name_scope(short)
+    saved_counts = dict(store.default_name_counts)
     with ns as ns_string:
         scope._name_scope = ns_string
         store.scope = scope
@@ -195,6 +196,19 @@ def variable_scope(name_or_scope, default_name=None, values=None, initializer=No
             yield scope
         finally:
             store.scope = parent
+            _close_subscopes(store, name, saved_counts if isinstance(name_or_scope, VariableScope) else None)
+
+
+def _close_subscopes(store, name, saved_counts):
+    """As TF: leaving a scope named by a string forgets the default names counted inside it (so a
+    second `variable_scope("model", reuse=True)` names its layers `model/dense` again); leaving a
+    re-entered scope object restores the counts it found."""
+    if saved_counts is not None:
+        store.default_name_counts = saved_counts
+        return
+    inside = name + "/" if name else ""
+    for key in [k for k in store.default_name_counts if k.startswith(inside) and inside]:
+        del store.default_name_counts[key]
 
 
 def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=None, trainable=None,
