@@ -88,11 +88,7 @@ def _GatherV2Grad(op, grad):
         dense_shape = _shape_of(params)
         if indices.shape.ndims == 1:
             return [IndexedSlices(convert_to_tensor(grad), indices, dense_shape), None]
-        trailing = _dims(params.shape)
-        if trailing is not None and None not in trailing[1:]:
-            values = reshape(grad, [-1, *trailing[1:]])
-        else:
-            values = reshape(grad, concat([[-1], dense_shape[1:]], 0))
+        values = reshape(grad, concat([[-1], dense_shape[1:]], 0))  # folded when params' shape is known
         return [IndexedSlices(values, reshape(indices, [-1]), dense_shape), None]
     p_rank, i_rank = params.shape.ndims, indices.shape.ndims
     if p_rank is None or i_rank is None:
